@@ -1,0 +1,73 @@
+using JasperFx;
+using JasperFx.Events;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using Webhooks.BuildingBlocks;
+
+namespace Webhooks.Host.Api;
+
+/// <summary>
+/// Every error is an RFC 9457 problem: unknown routes and methods through status code pages, lost races on an
+/// event stream as 409, bad requests Kestrel rejects with their own status, anything else as a bare 500 that
+/// says nothing of its cause (the log has it).
+/// </summary>
+public static class ErrorHandling
+{
+    public static IServiceCollection AddWebhooksProblemDetails(this IServiceCollection services)
+    {
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            context.ProblemDetails.Instance ??= context.HttpContext.Request.Path;
+            context.ProblemDetails.Extensions.TryAdd("traceId", context.HttpContext.TraceIdentifier);
+            if (context.ProblemDetails.Status == StatusCodes.Status404NotFound && context.ProblemDetails.Detail is null)
+            {
+                context.ProblemDetails.Detail = $"There is nothing at {context.HttpContext.Request.Method} {context.HttpContext.Request.Path}; see /openapi/v1.json for the API.";
+            }
+            else if (context.ProblemDetails.Status == StatusCodes.Status405MethodNotAllowed && context.ProblemDetails.Detail is null)
+            {
+                context.ProblemDetails.Detail = $"{context.HttpContext.Request.Method} is not allowed on {context.HttpContext.Request.Path}.";
+            }
+        });
+        services.AddExceptionHandler<KnownExceptions>();
+        return services;
+    }
+
+    public static WebApplication UseWebhooksProblemDetails(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        return app;
+    }
+}
+
+internal sealed class KnownExceptions(IProblemDetailsService problems) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        ProblemDetails? problem = exception switch
+        {
+            ConcurrencyException or ExistingStreamIdCollisionException => Problems.Conflict(
+                "Someone else changed this resource at the same moment. Read it again and retry your change."),
+            BadHttpRequestException bad => new ProblemDetails
+            {
+                Type = Problems.ValidationType,
+                Title = "Bad request",
+                Status = bad.StatusCode,
+                Detail = bad.StatusCode == StatusCodes.Status413PayloadTooLarge
+                    ? "The request body is larger than this endpoint accepts."
+                    : bad.Message,
+            },
+            _ => null,
+        };
+        if (problem is null)
+        {
+            return false;
+        }
+
+        httpContext.Response.StatusCode = problem.Status!.Value;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext, ProblemDetails = problem, Exception = exception,
+        });
+    }
+}

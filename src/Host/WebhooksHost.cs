@@ -1,0 +1,99 @@
+using System.Text.Json.Serialization;
+using JasperFx;
+using JasperFx.CodeGeneration;
+using JasperFx.Events;
+using JasperFx.Events.Daemon;
+using JasperFx.Resources;
+using Marten;
+using Weasel.Core;
+using Npgsql;
+using Webhooks.Definitions;
+using Webhooks.Dispatch;
+using Webhooks.Host.Api;
+using Webhooks.Host.Auth;
+using Webhooks.Host.Postgres;
+using Webhooks.KeySafe;
+using Wolverine;
+using Wolverine.Http;
+using Wolverine.Marten;
+
+namespace Webhooks.Host;
+
+/// <summary>The composition root: the one place that knows every module.</summary>
+public static partial class WebhooksHost
+{
+    public static WebApplicationBuilder AddWebhooks(this WebApplicationBuilder builder)
+    {
+        // Keys first: a host that would refuse every request should refuse to start before touching the database.
+        builder.Services.AddApiKeyAuth(builder.Configuration, builder.Environment);
+        var connectionString = builder.AddWebhooksDatabase();
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(NpgsqlDataSource.Create(connectionString));
+        builder.Services.AddMarten(opts =>
+            {
+                opts.DatabaseSchemaName = "webhooks";
+                opts.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
+                opts.Events.StreamIdentity = StreamIdentity.AsGuid;
+                opts.Events.MetadataConfig.HeadersEnabled = true;
+                opts.Events.MetadataConfig.CorrelationIdEnabled = true;
+                opts.Events.MetadataConfig.CausationIdEnabled = true;
+                opts.Events.MetadataConfig.UserNameEnabled = true;
+                // One service owns its schema: it creates and migrates it on start, in every environment.
+                opts.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+            })
+            .UseNpgsqlDataSource()
+            .UseLightweightSessions()
+            .AddAsyncDaemon(DaemonMode.HotCold)
+            .IntegrateWithWolverine(integration => integration.MessageStorageSchemaName = "wolverine");
+
+        builder.Services.AddDefinitions().AddKeySafe().AddDispatch();
+
+        builder.Host.UseWolverine(opts =>
+        {
+            opts.Policies.AutoApplyTransactions();
+            opts.Policies.UseDurableLocalQueues();
+            opts.MultipleHandlerBehavior = MultipleHandlerBehavior.Separated;
+            // Handlers and endpoints run from the code pre-generated into Internal/Generated (README: "Generated code").
+            opts.CodeGeneration.TypeLoadMode = TypeLoadMode.Static;
+            if (builder.Configuration["Webhooks:GeneratedCodePath"] is { Length: > 0 } generatedCodePath)
+            {
+                opts.CodeGeneration.GeneratedCodeOutputPath = generatedCodePath;
+            }
+        });
+        builder.Services.AddResourceSetupOnStartup();
+        builder.Services.AddWolverineHttp();
+        builder.Services.ConfigureHttpJsonOptions(json =>
+            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
+
+        builder.Services.AddWebhooksProblemDetails().AddWebhooksOpenApi().AddWebhooksHealth();
+        return builder;
+    }
+
+    public static WebApplication UseWebhooks(this WebApplication app)
+    {
+        app.UseWebhooksProblemDetails();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapWebhooksHealth();
+        app.MapWebhooksOpenApi();
+        app.MapWolverineEndpoints(http => http.RejectUnparseableQueryValues = true);
+
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Webhooks");
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            LogListening(logger, string.Join(", ", app.Urls));
+            if (app.Services.GetRequiredService<ApiKeys>().UsesDevelopmentKey)
+            {
+                LogDevelopmentKey(logger, ApiKeys.DevelopmentKey);
+            }
+        });
+        return app;
+    }
+
+    [LoggerMessage(LogLevel.Information, "Webhooks is listening on {Urls}; API reference at /scalar/v1")]
+    private static partial void LogListening(ILogger logger, string urls);
+
+    [LoggerMessage(LogLevel.Warning, "Development API key (every role): {Key}. Configure Webhooks:Auth:ApiKeys to replace it.")]
+    private static partial void LogDevelopmentKey(ILogger logger, string key);
+}

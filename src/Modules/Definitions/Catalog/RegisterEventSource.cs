@@ -1,0 +1,132 @@
+using System.Security.Claims;
+using System.Text.Json.Nodes;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Webhooks.BuildingBlocks;
+using Webhooks.Contracts;
+using Webhooks.Definitions.Contracts;
+using Wolverine.Http;
+
+namespace Webhooks.Definitions.Catalog;
+
+public static class RegisterEventSourceEndpoint
+{
+    public const int MaxDescriptionLength = 2000;
+
+    public static ProblemDetails Validate(string application, string name, RegisterEventSource request, ClaimsPrincipal user)
+    {
+        var errors = new FieldErrors();
+        if (Names.Problem(application) is { } applicationProblem)
+        {
+            errors.Add("application", $"The application name {applicationProblem}.");
+        }
+
+        if (Names.Problem(name) is { } nameProblem)
+        {
+            errors.Add("name", $"The event source name {nameProblem}.");
+        }
+
+        if (Names.Problem(request.Entity) is { } entityProblem)
+        {
+            errors.Add("entity", $"The entity {entityProblem}.");
+        }
+
+        if (request.Table is not null && Names.Problem(request.Table) is { } tableProblem)
+        {
+            errors.Add("table", $"The table {tableProblem}.");
+        }
+
+        errors.Check(
+            request.Event is not null && EntityEvents.All.Contains(request.Event, StringComparer.Ordinal),
+            "event",
+            $"The event must be one of {string.Join(", ", EntityEvents.All)}; got {Quote(request.Event)}.");
+        errors.Check(
+            request.Description is null || request.Description.Length <= MaxDescriptionLength,
+            "description",
+            $"The description must be at most {MaxDescriptionLength} characters.");
+
+        if (!errors.IsEmpty)
+        {
+            return errors.ToProblem();
+        }
+
+        return user.MayActFor(application)
+            ? WolverineContinue.NoProblems
+            : Problems.Forbidden($"This API key may not register event sources for the application '{application}'.");
+    }
+
+    /// <summary>Registers an event source, or changes it when it exists. Repeating the same request changes nothing.</summary>
+    [WolverinePut("/applications/{application}/event-sources/{name}", OperationId = "RegisterEventSource")]
+    [Authorize(Roles = $"{Roles.Admin},{Roles.Publisher}")]
+    [Tags("Event sources")]
+    [ProducesResponseType<EventSourceView>(StatusCodes.Status200OK)]
+    [ProducesResponseType<EventSourceView>(StatusCodes.Status201Created)]
+    [ProducesResponseType<ValidationProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
+    public static async Task<IResult> Put(
+        string application,
+        string name,
+        RegisterEventSource request,
+        IDocumentSession session,
+        ClaimsPrincipal user,
+        TimeProvider time,
+        CancellationToken cancellation)
+    {
+        var id = EventSource.StreamId(application, name);
+        var stream = await session.Events.FetchForWriting<EventSource>(id, cancellation);
+        var current = stream.Aggregate;
+
+        switch (Decide(current, id, application, name, request, user.Actor(), time.GetUtcNow()))
+        {
+            case EventSourceRegistered registered:
+                stream.AppendOne(registered);
+                var created = EventSource.Create(registered).ToView();
+                return Results.Created($"/applications/{application}/event-sources/{name}", created);
+            case EventSourceChanged changed:
+                stream.AppendOne(changed);
+                return Results.Ok(current!.Apply(changed).ToView());
+            default:
+                return Results.Ok(current!.ToView());
+        }
+    }
+
+    /// <summary>The event a registration produces: registered, changed (naming the fields), or none when nothing differs.</summary>
+    public static object? Decide(
+        EventSource? current, Guid id, string application, string name, RegisterEventSource request, string actor, DateTimeOffset now)
+    {
+        var entity = request.Entity!;
+        var kind = request.Event!;
+        if (current is null)
+        {
+            return new EventSourceRegistered(
+                id, application, name, entity, request.Table, kind, request.Description, request.SampleRecord, actor, now);
+        }
+
+        var changedFields = new List<string>();
+        Track(changedFields, "entity", current.Entity, entity);
+        Track(changedFields, "table", current.Table, request.Table);
+        Track(changedFields, "event", current.Event, kind);
+        Track(changedFields, "description", current.Description, request.Description);
+        if (!JsonNode.DeepEquals(current.SampleRecord, request.SampleRecord))
+        {
+            changedFields.Add("sampleRecord");
+        }
+
+        return changedFields.Count == 0
+            ? null
+            : new EventSourceChanged(
+                id, application, name, entity, request.Table, kind, request.Description, request.SampleRecord,
+                changedFields, actor, now);
+    }
+
+    private static void Track(List<string> changed, string field, string? before, string? after)
+    {
+        if (!string.Equals(before, after, StringComparison.Ordinal))
+        {
+            changed.Add(field);
+        }
+    }
+
+    private static string Quote(string? value) => value is null ? "nothing" : $"'{value}'";
+}
