@@ -15,22 +15,33 @@ public static class Problems
 
     public static ProblemDetails NotFound(string detail) => new()
     {
-        Type = NotFoundType, Title = "Not found", Status = StatusCodes.Status404NotFound, Detail = detail,
+        Type = NotFoundType,
+        Title = "Not found",
+        Status = StatusCodes.Status404NotFound,
+        Detail = detail,
     };
 
     public static ProblemDetails Conflict(string detail) => new()
     {
-        Type = ConflictType, Title = "Conflict", Status = StatusCodes.Status409Conflict, Detail = detail,
+        Type = ConflictType,
+        Title = "Conflict",
+        Status = StatusCodes.Status409Conflict,
+        Detail = detail,
     };
 
     public static ProblemDetails Forbidden(string detail) => new()
     {
-        Type = ForbiddenType, Title = "Forbidden", Status = StatusCodes.Status403Forbidden, Detail = detail,
+        Type = ForbiddenType,
+        Title = "Forbidden",
+        Status = StatusCodes.Status403Forbidden,
+        Detail = detail,
     };
 
     public static ProblemDetails PreconditionFailed(string detail) => new()
     {
-        Type = PreconditionFailedType, Title = "Precondition failed", Status = StatusCodes.Status412PreconditionFailed,
+        Type = PreconditionFailedType,
+        Title = "Precondition failed",
+        Status = StatusCodes.Status412PreconditionFailed,
         Detail = detail,
     };
 }

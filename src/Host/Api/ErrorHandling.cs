@@ -46,7 +46,7 @@ internal sealed class KnownExceptions(IProblemDetailsService problems) : IExcept
     {
         ProblemDetails? problem = exception switch
         {
-            ConcurrencyException or ExistingStreamIdCollisionException => Problems.Conflict(
+            ConcurrencyException or ExistingStreamIdCollisionException or Marten.Exceptions.ExistingStreamIdCollisionException => Problems.Conflict(
                 "Someone else changed this resource at the same moment. Read it again and retry your change."),
             BadHttpRequestException bad => new ProblemDetails
             {
@@ -67,7 +67,9 @@ internal sealed class KnownExceptions(IProblemDetailsService problems) : IExcept
         httpContext.Response.StatusCode = problem.Status!.Value;
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
-            HttpContext = httpContext, ProblemDetails = problem, Exception = exception,
+            HttpContext = httpContext,
+            ProblemDetails = problem,
+            Exception = exception,
         });
     }
 }

@@ -7,12 +7,20 @@ public static class PostgresBinaries
 {
     public const string ServiceUser = "postgres";
 
-    public static string Find(string? configured)
+    public static string Find(string? configured) => Find(configured, SearchedDirectories);
+
+    internal static string Find(string? configured, Func<IEnumerable<string>> searched)
     {
-        var found = Candidates(configured).FirstOrDefault(HasServerBinaries);
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            return HasServerBinaries(configured) ? configured : throw new EmbeddedPostgresException(
+                $"Webhooks:EmbeddedPostgres:BinDirectory is '{configured}', but it holds no initdb and pg_ctl. Point it at " +
+                "the directory of the PostgreSQL server binaries ('pg_config --bindir' tells), or remove it to search the usual places.");
+        }
+
+        var found = searched().FirstOrDefault(HasServerBinaries);
         return found ?? throw new EmbeddedPostgresException(
-            "No PostgreSQL server binaries (initdb, pg_ctl) were found: not in Webhooks:EmbeddedPostgres:BinDirectory, " +
-            "not on PATH, not from 'pg_config --bindir', not under /usr/lib/postgresql/*/bin. Either install them " +
+            "No PostgreSQL server binaries (initdb, pg_ctl) were found: not on PATH, not from 'pg_config --bindir', not under /usr/lib/postgresql/*/bin. Either install them " +
             "(Debian/Ubuntu: 'sudo apt-get install postgresql'; macOS: 'brew install postgresql') or point the host at " +
             "an existing database with ConnectionStrings:Webhooks (e.g. ConnectionStrings__Webhooks=\"Host=...;" +
             "Database=webhooks;Username=...;Password=...\").");
@@ -28,13 +36,8 @@ public static class PostgresBinaries
             "as. Create one ('useradd --system postgres'), run the host as an ordinary user, or set ConnectionStrings:Webhooks.");
     }
 
-    private static IEnumerable<string> Candidates(string? configured)
+    private static IEnumerable<string> SearchedDirectories()
     {
-        if (!string.IsNullOrWhiteSpace(configured))
-        {
-            yield return configured;
-        }
-
         foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
         {
             var initdb = Path.Combine(directory, "initdb");

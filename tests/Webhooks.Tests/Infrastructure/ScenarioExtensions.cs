@@ -1,0 +1,35 @@
+using System.Text.Json;
+using Alba;
+using Webhooks.Definitions.Contracts;
+
+namespace Webhooks.Tests.Infrastructure;
+
+public static class ScenarioExtensions
+{
+    public static void WithKey(this Scenario scenario, string apiKey) =>
+        scenario.WithRequestHeader("Authorization", $"Bearer {apiKey}");
+
+    /// <summary>Reads a problem+json answer.</summary>
+    public static async Task<JsonElement> Problem(this IScenarioResult result)
+    {
+        result.Context.Response.ContentType.ShouldStartWith("application/problem+json");
+        return JsonDocument.Parse(await result.ReadAsTextAsync()).RootElement.Clone();
+    }
+
+    public static string[] FieldErrors(this JsonElement problem, string field) =>
+        problem.GetProperty("errors").GetProperty(field).EnumerateArray().Select(e => e.GetString()!).ToArray();
+
+    /// <summary>Sets up an event source through the API, as an admin.</summary>
+    public static async Task<EventSourceView> RegisteredEventSource(
+        this IAlbaHost host, string application, string name, string entity = "Contact", string @event = EntityEvents.Update)
+    {
+        var result = await host.Scenario(s =>
+        {
+            s.WithKey(TestKeys.Admin);
+            s.Put.Json(new RegisterEventSource(entity, null, @event)).ToUrl($"/applications/{application}/event-sources/{name}");
+            s.IgnoreStatusCode();
+        });
+        result.Context.Response.StatusCode.ShouldBeInRange(200, 201, await result.ReadAsTextAsync());
+        return (await result.ReadAsJsonAsync<EventSourceView>())!;
+    }
+}

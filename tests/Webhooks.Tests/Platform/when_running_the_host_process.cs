@@ -1,0 +1,105 @@
+using System.Net;
+using System.Net.Http.Json;
+using Webhooks.Client;
+using Webhooks.Definitions.Contracts;
+using Webhooks.Tests.Infrastructure;
+
+namespace Webhooks.Tests.Platform;
+
+/// <summary>The service as users run it: its own process on the embedded PostgreSQL, started and stopped by signals.</summary>
+public sealed class when_running_the_host_process : IDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
+    private readonly string directory = Repository.TempDirectory("host-process");
+
+    [Fact]
+    public async Task the_catalog_survives_a_restart_and_no_postgres_process_is_left_behind()
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["Webhooks__EmbeddedPostgres__DataDirectory"] = Path.Combine(directory, "pg"),
+        };
+
+        int serverPid;
+        await using (var first = HostProcess.Start(directory, settings))
+        {
+            await first.WaitUntilReady(StartTimeout);
+            first.Output.ShouldContain("dev-admin-key");
+            first.Output.ShouldContain(first.Address.ToString().TrimEnd('/'));
+            serverPid = PostmasterPid();
+
+            var client = WebhooksClient.Create(first.Address, "dev-admin-key");
+            await client.RegisterEventSource("crm", "contact-update", new RegisterEventSource("Contact", null, EntityEvents.Update));
+
+            (await first.Signal("INT", TimeSpan.FromSeconds(60))).ShouldBe(0, first.Output);
+        }
+
+        HostProcess.IsAlive(serverPid).ShouldBeFalse("Ctrl-C must stop the embedded PostgreSQL too");
+
+        await using var second = HostProcess.Start(directory, settings);
+        await second.WaitUntilReady(StartTimeout);
+        var sources = await WebhooksClient.Create(second.Address, "dev-admin-key").ListEventSources("crm");
+        sources.Items.Single().Name.ShouldBe("contact-update");
+
+        serverPid = PostmasterPid();
+        (await second.Signal("TERM", TimeSpan.FromSeconds(60))).ShouldBe(0, second.Output);
+        HostProcess.IsAlive(serverPid).ShouldBeFalse("SIGTERM must stop the embedded PostgreSQL too");
+    }
+
+    [Fact]
+    public async Task outside_development_without_keys_it_refuses_to_start_and_says_why()
+    {
+        await using var host = HostProcess.Start(directory, new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Webhooks__EmbeddedPostgres__DataDirectory"] = Path.Combine(directory, "pg"),
+        });
+
+        (await host.WaitForExit(TimeSpan.FromSeconds(60))).ShouldBe(1);
+        host.Output.ShouldContain("No API keys are configured");
+        host.Output.ShouldNotContain("   at "); // a message, not a stack trace
+        Directory.Exists(Path.Combine(directory, "pg")).ShouldBeFalse("nothing is started for a host that cannot serve");
+    }
+
+    [Fact]
+    public async Task without_postgres_binaries_it_says_how_to_fix_it()
+    {
+        await using var host = HostProcess.Start(directory, new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["Webhooks__EmbeddedPostgres__DataDirectory"] = Path.Combine(directory, "pg"),
+            ["Webhooks__EmbeddedPostgres__BinDirectory"] = Path.Combine(directory, "no-binaries-here"),
+        });
+
+        (await host.WaitForExit(TimeSpan.FromSeconds(60))).ShouldBe(1);
+        host.Output.ShouldContain("holds no initdb and pg_ctl");
+    }
+
+    [Fact]
+    public async Task with_a_connection_string_it_uses_that_database_and_starts_nothing()
+    {
+        await using var host = HostProcess.Start(directory, new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["ConnectionStrings__Webhooks"] = TestDatabase.ConnectionString,
+            ["Webhooks__EmbeddedPostgres__DataDirectory"] = Path.Combine(directory, "pg"),
+            ["Webhooks__Auth__ApiKeys__ops__Key"] = "ops-secret-for-this-test",
+            ["Webhooks__Auth__ApiKeys__ops__Roles__0"] = "auditor",
+        });
+
+        await host.WaitUntilReady(StartTimeout);
+        Directory.Exists(Path.Combine(directory, "pg")).ShouldBeFalse();
+        using var http = new HttpClient { BaseAddress = host.Address };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", "ops-secret-for-this-test");
+        (await http.GetAsync("/applications")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        http.DefaultRequestHeaders.Authorization = new("Bearer", "dev-admin-key");
+        (await http.GetAsync("/applications")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await host.Signal("TERM", TimeSpan.FromSeconds(60))).ShouldBe(0, host.Output);
+    }
+
+    public void Dispose() => TestDatabase.TryDelete(directory);
+
+    private int PostmasterPid() =>
+        int.Parse(File.ReadLines(Path.Combine(directory, "pg", "postmaster.pid")).First(), System.Globalization.CultureInfo.InvariantCulture);
+}
