@@ -77,7 +77,11 @@ public static partial class WebhooksHost
         app.UseAuthorization();
         app.MapWebhooksHealth();
         app.MapWebhooksOpenApi();
-        app.MapWolverineEndpoints(http => http.RejectUnparseableQueryValues = true);
+        app.MapWolverineEndpoints(http =>
+        {
+            http.RejectUnparseableQueryValues = true;
+            http.AddMiddleware(typeof(ActorStamp), ActorStamp.Applies);
+        });
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Webhooks");
         app.Lifetime.ApplicationStarted.Register(() =>

@@ -91,6 +91,10 @@ public sealed class when_registering_event_sources(AppFixture fixture) : AppTest
         change.ChangedFields.ShouldBe(["event", "description"]);
         change.Actor.ShouldBe("admin");
         events.OfType<EventSourceRegistered>().Single().Actor.ShouldBe("admin");
+
+        await using var session = Host.Services.GetRequiredService<IDocumentStore>().QuerySession();
+        var metadata = await session.Events.FetchStreamAsync(EventSource.StreamId(App, "contact-update"));
+        metadata.ShouldAllBe(e => e.UserName == "admin");
     }
 
     [Fact]

@@ -32,6 +32,7 @@ namespace Internal.Generated.WolverineHandlers
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Webhooks.Definitions.Catalog.RegisterEventSourceEndpoint").SetTag("http.route", "/applications/{application}/event-sources/{name}").SetTag("http.request.method", "PUT");
+            Webhooks.Host.Api.ActorStamp.Before(documentSession, httpContext.User);
             var application = (string?)httpContext.GetRouteValue("application");
             if(application == null)
             {
