@@ -1,4 +1,5 @@
 using JasperFx;
+using Webhooks.BuildingBlocks;
 using Webhooks.Host;
 
 var builder = WebApplication.CreateBuilder(args);

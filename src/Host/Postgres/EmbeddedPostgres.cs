@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Npgsql;
+using Webhooks.BuildingBlocks;
 
 namespace Webhooks.Host.Postgres;
 
