@@ -1,6 +1,7 @@
 using Refit;
 using Webhooks.Contracts;
 using Webhooks.Definitions.Contracts;
+using Webhooks.KeySafe.Contracts;
 
 namespace Webhooks.Client;
 
@@ -30,4 +31,56 @@ public interface IWebhooksApi
     /// <param name="cancellationToken">Cancels the call.</param>
     [Get("/applications/{application}/event-sources")]
     Task<Page<EventSourceView>> ListEventSources(string application, string? after = null, int? limit = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates a KeySafe key (keysafe role). The answer never contains the password.</summary>
+    /// <param name="key">The key, with its secret.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Post("/keysafe/keys")]
+    Task<KeyView> CreateKey([Body] CreateKey key, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists KeySafe keys by name (keysafe or auditor role).</summary>
+    /// <param name="after">The <c>next</c> cursor of the previous page.</param>
+    /// <param name="limit">Page size, 1 to 500 (100 when absent).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Get("/keysafe/keys")]
+    Task<Page<KeyView>> ListKeys(string? after = null, int? limit = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads one KeySafe key (keysafe or auditor role).</summary>
+    /// <param name="id">The key's id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Get("/keysafe/keys/{id}")]
+    Task<KeyView> GetKey(Guid id, CancellationToken cancellationToken = default);
+
+    /// <summary>Renames a key or changes its description (keysafe role).</summary>
+    /// <param name="id">The key's id.</param>
+    /// <param name="changes">The fields to change.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Patch("/keysafe/keys/{id}")]
+    Task<KeyView> UpdateKey(Guid id, [Body] UpdateKey changes, CancellationToken cancellationToken = default);
+
+    /// <summary>Replaces a key's secret (keysafe role).</summary>
+    /// <param name="id">The key's id.</param>
+    /// <param name="secret">The new credential.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Put("/keysafe/keys/{id}/secret")]
+    Task<KeyView> RotateKeySecret(Guid id, [Body] RotateKeySecret secret, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a key and destroys its secret (keysafe role); refused with 409 while webhooks use it.</summary>
+    /// <param name="id">The key's id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Delete("/keysafe/keys/{id}")]
+    Task DeleteKey(Guid id, CancellationToken cancellationToken = default);
+
+    /// <summary>Every change to a key, oldest first (keysafe or auditor role).</summary>
+    /// <param name="id">The key's id.</param>
+    /// <param name="after">The <c>next</c> cursor of the previous page.</param>
+    /// <param name="limit">Page size, 1 to 500 (100 when absent).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Get("/keysafe/keys/{id}/history")]
+    Task<Page<KeyChange>> GetKeyHistory(Guid id, string? after = null, int? limit = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Re-encrypts every secret with the active master key (keysafe role).</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Post("/keysafe/rewrap")]
+    Task<RewrapResult> RewrapSecrets(CancellationToken cancellationToken = default);
 }

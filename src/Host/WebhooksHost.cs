@@ -14,6 +14,7 @@ using Webhooks.Host.Auth;
 using Webhooks.Host.Postgres;
 using Webhooks.KeySafe;
 using Wolverine;
+using Wolverine.ErrorHandling;
 using Wolverine.Http;
 using Wolverine.Marten;
 
@@ -47,13 +48,16 @@ public static partial class WebhooksHost
             .AddAsyncDaemon(DaemonMode.HotCold)
             .IntegrateWithWolverine(integration => integration.MessageStorageSchemaName = "wolverine");
 
-        builder.Services.AddDefinitions().AddKeySafe().AddDispatch();
+        builder.Services.AddDefinitions().AddKeySafe(builder.Configuration, builder.Environment).AddDispatch();
 
         builder.Host.UseWolverine(opts =>
         {
             opts.Policies.AutoApplyTransactions();
             opts.Policies.UseDurableLocalQueues();
             opts.MultipleHandlerBehavior = MultipleHandlerBehavior.Separated;
+            // Two writers raced on one stream or document: try again on fresh state before giving up.
+            opts.OnException<ConcurrencyException>()
+                .RetryWithCooldown(TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(250));
             // Handlers and endpoints run from the code pre-generated into Internal/Generated (README: "Generated code").
             opts.CodeGeneration.TypeLoadMode = TypeLoadMode.Static;
             if (builder.Configuration["Webhooks:GeneratedCodePath"] is { Length: > 0 } generatedCodePath)

@@ -3,6 +3,7 @@ using JasperFx.Events;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Webhooks.BuildingBlocks;
+using Webhooks.KeySafe.Crypto;
 
 namespace Webhooks.Host.Api;
 
@@ -40,14 +41,39 @@ public static class ErrorHandling
     }
 }
 
-internal sealed class KnownExceptions(IProblemDetailsService problems) : IExceptionHandler
+internal sealed partial class KnownExceptions(IProblemDetailsService problems, ILogger<KnownExceptions> logger) : IExceptionHandler
 {
+    private static bool IsUniqueViolation(Exception exception)
+    {
+        for (Exception? inner = exception; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    [LoggerMessage(LogLevel.Error, "Request failed")]
+    private static partial void LogServerError(ILogger logger, Exception exception);
+
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         ProblemDetails? problem = exception switch
         {
             ConcurrencyException or ExistingStreamIdCollisionException or Marten.Exceptions.ExistingStreamIdCollisionException => Problems.Conflict(
                 "Someone else changed this resource at the same moment. Read it again and retry your change."),
+            _ when IsUniqueViolation(exception) => Problems.Conflict(
+                "This would duplicate something that must be unique (a name?). Read the current state and choose another value."),
+            SecretUnavailableException unavailable => new ProblemDetails
+            {
+                Type = "urn:webhooks:keysafe-unavailable",
+                Title = "KeySafe cannot decrypt a secret",
+                Status = StatusCodes.Status500InternalServerError,
+                Detail = unavailable.Message,
+            },
             BadHttpRequestException bad => new ProblemDetails
             {
                 Type = Problems.ValidationType,
@@ -65,6 +91,11 @@ internal sealed class KnownExceptions(IProblemDetailsService problems) : IExcept
         }
 
         httpContext.Response.StatusCode = problem.Status!.Value;
+        if (problem.Status >= StatusCodes.Status500InternalServerError)
+        {
+            LogServerError(logger, exception);
+        }
+
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,

@@ -1,5 +1,6 @@
 using Alba;
 using Marten;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.DependencyInjection;
 using Webhooks.Client;
 using Wolverine;
@@ -9,15 +10,27 @@ namespace Webhooks.Tests.Infrastructure;
 /// <summary>One host for the whole integration suite, on the test database; data is reset before every test.</summary>
 public sealed class AppFixture : IAsyncLifetime
 {
+    /// <summary>The KeySafe master key the shared test host encrypts with (base64 of 32 bytes).</summary>
+    public const string MasterKeyId = "test-a";
+    public static readonly string MasterKey = Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
+
     public IAlbaHost Host { get; private set; } = null!;
+
+    public CapturedLogs Logs { get; } = new();
 
     public async Task InitializeAsync()
     {
+        Host = await StartHost(new Dictionary<string, string> { [$"Webhooks:KeySafe:MasterKeys:{MasterKeyId}"] = MasterKey }, Logs);
+    }
+
+    /// <summary>A host on the test database with the test keys and these extra settings; tests may start more than one.</summary>
+    public static async Task<IAlbaHost> StartHost(IDictionary<string, string> settings, CapturedLogs? logs = null)
+    {
         var connection = TestDatabase.ConnectionString;
-        Host = await AlbaHost.For<Program>(web =>
+        return await AlbaHost.For<Program>(web =>
         {
             web.UseSetting("ConnectionStrings:Webhooks", connection);
-            foreach (var (key, value) in TestKeys.Settings())
+            foreach (var (key, value) in TestKeys.Settings().Concat(settings))
             {
                 web.UseSetting(key, value);
             }
@@ -26,6 +39,11 @@ public sealed class AppFixture : IAsyncLifetime
             {
                 services.RunWolverineInSoloMode();
                 services.DisableAllExternalWolverineTransports();
+                if (logs is not null)
+                {
+                    services.AddSingleton<ILoggerProvider>(logs);
+                    services.AddLogging(logging => logging.AddFilter<CapturedLogs>(null, LogLevel.Trace));
+                }
             });
         });
     }

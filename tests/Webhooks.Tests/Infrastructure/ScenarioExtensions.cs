@@ -33,3 +33,12 @@ public static class ScenarioExtensions
         return (await result.ReadAsJsonAsync<EventSourceView>())!;
     }
 }
+
+public static class KeySafeSetup
+{
+    /// <summary>Creates an httpBasic key through the SDK, as a keysafe user.</summary>
+    public static Task<Webhooks.KeySafe.Contracts.KeyView> CreatedKey(
+        this AppFixture fixture, string name = "crm basic", string username = "crm-user", string password = "s3cret-pw") =>
+        fixture.Client(TestKeys.KeySafe).CreateKey(
+            new Webhooks.KeySafe.Contracts.CreateKey(name, Webhooks.KeySafe.Contracts.KeyTypes.HttpBasic, null, username, password));
+}

@@ -86,6 +86,7 @@ public sealed class when_running_the_host_process : IDisposable
             ["Webhooks__EmbeddedPostgres__DataDirectory"] = Path.Combine(directory, "pg"),
             ["Webhooks__Auth__ApiKeys__ops__Key"] = "ops-secret-for-this-test",
             ["Webhooks__Auth__ApiKeys__ops__Roles__0"] = "auditor",
+            ["Webhooks__KeySafe__MasterKeys__prod"] = AppFixture.MasterKey,
         });
 
         await host.WaitUntilReady(StartTimeout);

@@ -1,0 +1,102 @@
+using System.Net;
+using Alba;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Webhooks.Tests.Infrastructure;
+
+namespace Webhooks.Tests.KeySafe;
+
+public sealed class when_sending_bad_key_requests(AppFixture fixture) : AppTest(fixture)
+{
+    public static TheoryData<object, string, string> BadKeys => new()
+    {
+        { new { name = "", type = "httpBasic", username = "u", password = "p" }, "name", "required" },
+        { new { name = new string('n', 101), type = "httpBasic", username = "u", password = "p" }, "name", "at most 100" },
+        { new { name = "tab\there", type = "httpBasic", username = "u", password = "p" }, "name", "control characters" },
+        { new { name = "k", type = "httpBasic", username = "u" }, "password", "required" },
+        { new { name = "k", type = "httpBasic", password = "p" }, "username", "required" },
+        { new { name = "k", type = "httpBasic", username = "a:b", password = "p" }, "username", "':'" },
+        { new { name = "k", type = "httpBasic", username = "u", password = new string('p', 1025) }, "password", "at most 1024" },
+        { new { name = "k", type = "oauth2", username = "u", password = "p" }, "type", "httpBasic" },
+        { new { name = "k", username = "u", password = "p" }, "type", "httpBasic" },
+        { new { name = "k", type = "httpBasic", description = new string('d', 2001), username = "u", password = "p" }, "description", "2000" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadKeys))]
+    public async Task a_bad_key_is_a_field_error_and_nothing_is_stored(object body, string field, string message)
+    {
+        var result = await Host.Scenario(s =>
+        {
+            s.WithKey(TestKeys.KeySafe);
+            s.Post.Json(body).ToUrl("/keysafe/keys");
+            s.StatusCodeShouldBe(HttpStatusCode.BadRequest);
+        });
+
+        (await result.Problem()).FieldErrors(field).ShouldContain(m => m.Contains(message));
+        await using var session = Host.Services.GetRequiredService<IDocumentStore>().QuerySession();
+        (await session.Events.QueryAllRawEvents().CountAsync()).ShouldBe(0);
+        (await session.Query<Webhooks.KeySafe.Keys.KeySecret>().CountAsync()).ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task an_update_without_any_field_or_a_rotation_without_a_password_is_a_field_error()
+    {
+        var key = await Fixture.CreatedKey();
+
+        await Expect(HttpStatusCode.BadRequest, s => s.Patch.Json(new { }).ToUrl($"/keysafe/keys/{key.Id}"));
+        await Expect(HttpStatusCode.BadRequest, s => s.Put.Json(new { username = "u" }).ToUrl($"/keysafe/keys/{key.Id}/secret"));
+        (await Fixture.Client(TestKeys.KeySafe).GetKey(key.Id)).Version.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task an_unknown_key_is_a_404_problem_everywhere()
+    {
+        var id = Guid.NewGuid();
+        await Expect(HttpStatusCode.NotFound, s => s.Get.Url($"/keysafe/keys/{id}"));
+        await Expect(HttpStatusCode.NotFound, s => s.Patch.Json(new { name = "x" }).ToUrl($"/keysafe/keys/{id}"));
+        await Expect(HttpStatusCode.NotFound, s => s.Put.Json(new { username = "u", password = "p" }).ToUrl($"/keysafe/keys/{id}/secret"));
+        await Expect(HttpStatusCode.NotFound, s => s.Delete.Url($"/keysafe/keys/{id}"));
+        await Expect(HttpStatusCode.NotFound, s => s.Get.Url($"/keysafe/keys/{id}/history"));
+        await Expect(HttpStatusCode.NotFound, s => s.Get.Url("/keysafe/keys/not-a-guid"));
+    }
+
+    [Fact]
+    public async Task an_admin_without_the_keysafe_role_may_not_create_or_read_keys()
+    {
+        var key = await Fixture.CreatedKey();
+        await Expect(HttpStatusCode.Forbidden, s => s.Post.Json(new { name = "k", type = "httpBasic", username = "u", password = "p" }).ToUrl("/keysafe/keys"), TestKeys.Admin);
+        await Expect(HttpStatusCode.Forbidden, s => s.Get.Url($"/keysafe/keys/{key.Id}"), TestKeys.Admin);
+    }
+
+    [Fact]
+    public async Task an_auditor_reads_keys_and_their_history_but_changes_nothing()
+    {
+        var key = await Fixture.CreatedKey();
+        var auditor = TestKeys.Auditor;
+
+        await Expect(HttpStatusCode.OK, s => s.Get.Url($"/keysafe/keys/{key.Id}"), auditor);
+        await Expect(HttpStatusCode.OK, s => s.Get.Url("/keysafe/keys"), auditor);
+        await Expect(HttpStatusCode.OK, s => s.Get.Url($"/keysafe/keys/{key.Id}/history"), auditor);
+        await Expect(HttpStatusCode.Forbidden, s => s.Post.Json(new { name = "k2", type = "httpBasic", username = "u", password = "p" }).ToUrl("/keysafe/keys"), auditor);
+        await Expect(HttpStatusCode.Forbidden, s => s.Patch.Json(new { name = "x" }).ToUrl($"/keysafe/keys/{key.Id}"), auditor);
+        await Expect(HttpStatusCode.Forbidden, s => s.Put.Json(new { username = "u", password = "p" }).ToUrl($"/keysafe/keys/{key.Id}/secret"), auditor);
+        await Expect(HttpStatusCode.Forbidden, s => s.Delete.Url($"/keysafe/keys/{key.Id}"), auditor);
+        await Expect(HttpStatusCode.Forbidden, s => s.Post.Json(new { }).ToUrl("/keysafe/rewrap"), auditor);
+        (await Fixture.Client(TestKeys.KeySafe).GetKey(key.Id)).Version.ShouldBe(1);
+    }
+
+    private async Task Expect(HttpStatusCode status, Action<Scenario> request, string? apiKey = null)
+    {
+        var result = await Host.Scenario(s =>
+        {
+            s.WithKey(apiKey ?? TestKeys.KeySafe);
+            request(s);
+            s.StatusCodeShouldBe(status);
+        });
+        if ((int)status >= 400)
+        {
+            await result.Problem();
+        }
+    }
+}
