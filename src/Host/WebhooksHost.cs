@@ -13,6 +13,7 @@ using Webhooks.Host.Api;
 using Webhooks.Host.Auth;
 using Webhooks.Host.Postgres;
 using Webhooks.KeySafe;
+using Webhooks.KeySafe.Crypto;
 using Wolverine;
 using Wolverine.ErrorHandling;
 using Wolverine.Http;
@@ -95,6 +96,11 @@ public static partial class WebhooksHost
             {
                 LogDevelopmentKey(logger, ApiKeys.DevelopmentKey);
             }
+
+            if (app.Services.GetRequiredService<MasterKeyRing>().DevelopmentKeyFile is { } masterKeyFile)
+            {
+                LogDevelopmentMasterKey(logger, masterKeyFile);
+            }
         });
         return app;
     }
@@ -104,4 +110,7 @@ public static partial class WebhooksHost
 
     [LoggerMessage(LogLevel.Warning, "Development API key (every role): {Key}. Configure Webhooks:Auth:ApiKeys to replace it.")]
     private static partial void LogDevelopmentKey(ILogger logger, string key);
+
+    [LoggerMessage(LogLevel.Warning, "KeySafe encrypts with the Development master key in {File}. Outside Development configure Webhooks:KeySafe:MasterKeys.")]
+    private static partial void LogDevelopmentMasterKey(ILogger logger, string file);
 }

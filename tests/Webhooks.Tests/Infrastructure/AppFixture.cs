@@ -1,7 +1,7 @@
 using Alba;
 using Marten;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Webhooks.Client;
 using Wolverine;
 
