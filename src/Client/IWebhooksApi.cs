@@ -83,4 +83,81 @@ public interface IWebhooksApi
     /// <param name="cancellationToken">Cancels the call.</param>
     [Post("/keysafe/rewrap")]
     Task<RewrapResult> RewrapSecrets(CancellationToken cancellationToken = default);
+
+    /// <summary>Defines a webhook (admin role).</summary>
+    /// <param name="webhook">The definition.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Post("/webhooks")]
+    Task<WebhookDefinition> DefineWebhook([Body] DefineWebhook webhook, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists live webhooks by name (admin or auditor role), optionally filtered.</summary>
+    /// <param name="application">Only this application's webhooks.</param>
+    /// <param name="eventSource">Only this event source's webhooks.</param>
+    /// <param name="enabled">Only enabled (true) or disabled (false) webhooks.</param>
+    /// <param name="after">The <c>next</c> cursor of the previous page.</param>
+    /// <param name="limit">Page size, 1 to 500 (100 when absent).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Get("/webhooks")]
+    Task<Page<WebhookDefinition>> ListWebhooks(
+        string? application = null, string? eventSource = null, bool? enabled = null, string? after = null, int? limit = null,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>Reads a webhook (admin or auditor role), or with <paramref name="asOf"/> as it was then.</summary>
+    /// <param name="name">The webhook's name.</param>
+    /// <param name="asOf">A past moment, to read the definition as it was then.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Get("/webhooks/{name}")]
+    Task<WebhookDefinition> GetWebhook(string name, [Query(Format = "O")] DateTimeOffset? asOf = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Replaces a webhook's definition (admin role); with <paramref name="ifMatch"/>, only if it is still at that version.</summary>
+    /// <param name="name">The webhook's current name.</param>
+    /// <param name="webhook">The whole new definition.</param>
+    /// <param name="ifMatch">The version you read, e.g. "3" (412 when someone changed it since).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Put("/webhooks/{name}")]
+    Task<WebhookDefinition> UpdateWebhook(
+        string name, [Body] DefineWebhook webhook, [Header("If-Match")] string? ifMatch = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Enables a webhook (admin role).</summary>
+    /// <param name="name">The webhook's name.</param>
+    /// <param name="ifMatch">The version you read, if you want the change refused when it moved on.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Post("/webhooks/{name}/enable")]
+    Task<WebhookDefinition> EnableWebhook(string name, [Header("If-Match")] string? ifMatch = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Disables a webhook (admin role).</summary>
+    /// <param name="name">The webhook's name.</param>
+    /// <param name="reason">Why, for its history.</param>
+    /// <param name="ifMatch">The version you read, if you want the change refused when it moved on.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Post("/webhooks/{name}/disable")]
+    Task<WebhookDefinition> DisableWebhook(
+        string name, string? reason = null, [Header("If-Match")] string? ifMatch = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a webhook (admin role).</summary>
+    /// <param name="name">The webhook's name.</param>
+    /// <param name="ifMatch">The version you read, if you want the deletion refused when it moved on.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Delete("/webhooks/{name}")]
+    Task DeleteWebhook(string name, [Header("If-Match")] string? ifMatch = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Every configuration change of a webhook (admin or auditor role).</summary>
+    /// <param name="name">The webhook's name.</param>
+    /// <param name="after">The <c>next</c> cursor of the previous page.</param>
+    /// <param name="limit">Page size, 1 to 500 (100 when absent).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Get("/webhooks/{name}/history")]
+    Task<Page<WebhookChange>> GetWebhookHistory(string name, string? after = null, int? limit = null, CancellationToken cancellationToken = default);
+
+    /// <summary>The webhook's signing secret(s), to verify signatures (admin role).</summary>
+    /// <param name="name">The webhook's name.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Get("/webhooks/{name}/signing-secret")]
+    Task<SigningSecretView> GetSigningSecret(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Issues a new signing secret; the previous one keeps signing for the grace period (admin role).</summary>
+    /// <param name="name">The webhook's name.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Post("/webhooks/{name}/signing-secret/rotate")]
+    Task<SigningSecretView> RotateSigningSecret(string name, CancellationToken cancellationToken = default);
 }

@@ -49,7 +49,7 @@ public static partial class WebhooksHost
             .AddAsyncDaemon(DaemonMode.HotCold)
             .IntegrateWithWolverine(integration => integration.MessageStorageSchemaName = "wolverine");
 
-        builder.Services.AddDefinitions().AddKeySafe(builder.Configuration, builder.Environment).AddDispatch();
+        builder.Services.AddDefinitions(builder.Configuration).AddKeySafe(builder.Configuration, builder.Environment).AddDispatch();
 
         builder.Host.UseWolverine(opts =>
         {

@@ -1,21 +1,29 @@
 using JasperFx.Events.Projections;
 using Marten;
+using Marten.Schema;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Webhooks.Definitions.Catalog;
+using Webhooks.Definitions.Hooks;
 using Wolverine;
 
 namespace Webhooks.Definitions;
 
 public static class DefinitionsModule
 {
-    /// <summary>Webhook definitions and the event-source catalog: Marten projections and Wolverine discovery.</summary>
-    public static IServiceCollection AddDefinitions(this IServiceCollection services)
+    /// <summary>Webhook definitions and the event-source catalog: options, Marten projections and Wolverine discovery.</summary>
+    public static IServiceCollection AddDefinitions(this IServiceCollection services, IConfiguration configuration)
     {
+        services.Configure<DefinitionsOptions>(configuration.GetSection("Webhooks:Definitions"));
         services.ConfigureMarten(opts =>
         {
             opts.Projections.Snapshot<EventSource>(SnapshotLifecycle.Inline);
             opts.Projections.Add<CatalogApplicationProjection>(ProjectionLifecycle.Inline);
             opts.Schema.For<EventSource>().Index(x => x.Application);
+
+            // Live webhooks only: a deleted webhook's snapshot is deleted, which frees its name.
+            opts.Projections.Snapshot<Webhook>(SnapshotLifecycle.Inline);
+            opts.Schema.For<Webhook>().UniqueIndex(UniqueIndexType.Computed, "uidx_definitions_webhook_name", x => x.Name);
         });
         services.ConfigureWolverine(opts => opts.Discovery.IncludeAssembly(typeof(DefinitionsModule).Assembly));
         return services;

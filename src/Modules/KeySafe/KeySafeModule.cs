@@ -31,6 +31,7 @@ public static class KeySafeModule
             opts.Schema.For<KeySecret>();
             opts.Schema.For<KeyUsage>().UseOptimisticConcurrency(true);
             opts.Schema.For<WebhookKeyLink>();
+            opts.Schema.For<Signing.SigningSecret>();
         });
         services.ConfigureWolverine(opts => opts.Discovery.IncludeAssembly(typeof(KeySafeModule).Assembly));
         return services;

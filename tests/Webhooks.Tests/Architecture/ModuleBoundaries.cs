@@ -11,6 +11,10 @@ public static class ModuleBoundaries
 {
     public const string SharedContracts = "Webhooks.Contracts";
     public const string BuildingBlocks = "Webhooks.BuildingBlocks";
+    public const string Triggers = "Webhooks.Triggers";
+
+    /// <summary>Libraries every module may use: they hold no module's domain.</summary>
+    public static readonly string[] Shared = [BuildingBlocks, Triggers];
 
     public static readonly string[] Modules = ["Webhooks.Definitions", "Webhooks.Dispatch", "Webhooks.KeySafe"];
 
@@ -22,7 +26,7 @@ public static class ModuleBoundaries
     /// <summary>What a module assembly may not reference: another module's internals, or the host.</summary>
     public static IEnumerable<string> ModuleViolations(Assembly module) =>
         ProjectReferences(module)
-            .Where(name => !IsContracts(name) && name != BuildingBlocks)
+            .Where(name => !IsContracts(name) && !Shared.Contains(name))
             .Select(name => $"{module.GetName().Name} uses {name}, which is not a Contracts assembly");
 
     /// <summary>What a Contracts assembly or the SDK may not reference: any non-Contracts project, or a framework.</summary>

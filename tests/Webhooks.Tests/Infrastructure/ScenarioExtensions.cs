@@ -42,3 +42,21 @@ public static class KeySafeSetup
         fixture.Client(TestKeys.KeySafe).CreateKey(
             new Webhooks.KeySafe.Contracts.CreateKey(name, Webhooks.KeySafe.Contracts.KeyTypes.HttpBasic, null, username, password));
 }
+
+public static class DefinitionsSetup
+{
+    public const string Application = "com.hornbill.servicemanager";
+    public const string EventSource = "contact-update";
+
+    /// <summary>A valid definition for the test catalog's event source; change what a test needs with <c>with</c>.</summary>
+    public static Webhooks.Definitions.Contracts.DefineWebhook Webhook(string name = "notify-crm") => new(
+        name, "tell the CRM", Application, EventSource, true, null, "https://crm.example.com/hooks/contact",
+        Webhooks.Definitions.Contracts.PayloadFormats.Json, Webhooks.Definitions.Contracts.PostModes.Async, null);
+
+    /// <summary>Registers the event source the default definition uses.</summary>
+    public static Task Catalog(this AppFixture fixture) => fixture.Host.RegisteredEventSource(Application, EventSource);
+
+    public static async Task<Webhooks.Definitions.Contracts.WebhookDefinition> DefinedWebhook(
+        this AppFixture fixture, Webhooks.Definitions.Contracts.DefineWebhook? webhook = null) =>
+        await fixture.Client(TestKeys.Admin).DefineWebhook(webhook ?? Webhook());
+}

@@ -13,12 +13,16 @@ namespace Webhooks.Tests.KeySafe;
 /// <summary>KeySafe learns which webhooks use a key from Definitions' messages, and refuses to delete a key in use.</summary>
 public sealed class when_keys_are_in_use(AppFixture fixture) : AppTest(fixture)
 {
+    private static WebhookChanged Changed(Guid id, string name, long version, Guid? keyId) => new(new WebhookDefinition(
+        id, name, null, "crm", "contact-update", true, null, keyId, "https://example.com/hook", PayloadFormats.Json,
+        PostModes.Async, null, version, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow));
+
     [Fact]
     public async Task deleting_a_key_a_webhook_uses_is_refused_naming_the_webhooks()
     {
         var key = await Fixture.CreatedKey();
-        await Host.InvokeMessageAndWaitAsync(new WebhookChanged(Guid.NewGuid(), "notify-crm", 1, key.Id));
-        await Host.InvokeMessageAndWaitAsync(new WebhookChanged(Guid.NewGuid(), "audit-crm", 1, key.Id));
+        await Host.InvokeMessageAndWaitAsync(Changed(Guid.NewGuid(), "notify-crm", 1, key.Id));
+        await Host.InvokeMessageAndWaitAsync(Changed(Guid.NewGuid(), "audit-crm", 1, key.Id));
 
         var result = await Host.Scenario(s =>
         {
@@ -40,11 +44,11 @@ public sealed class when_keys_are_in_use(AppFixture fixture) : AppTest(fixture)
         var other = await Fixture.CreatedKey("second");
         var removed = Guid.NewGuid();
         var moved = Guid.NewGuid();
-        await Host.InvokeMessageAndWaitAsync(new WebhookChanged(removed, "removed-later", 1, key.Id));
-        await Host.InvokeMessageAndWaitAsync(new WebhookChanged(moved, "moved-later", 1, key.Id));
+        await Host.InvokeMessageAndWaitAsync(Changed(removed, "removed-later", 1, key.Id));
+        await Host.InvokeMessageAndWaitAsync(Changed(moved, "moved-later", 1, key.Id));
 
         await Host.InvokeMessageAndWaitAsync(new WebhookRemoved(removed, "removed-later", 2));
-        await Host.InvokeMessageAndWaitAsync(new WebhookChanged(moved, "moved-later", 2, other.Id));
+        await Host.InvokeMessageAndWaitAsync(Changed(moved, "moved-later", 2, other.Id));
 
         await Fixture.Client(TestKeys.KeySafe).DeleteKey(key.Id);
         var inUse = await Should.ThrowAsync<ApiException>(() => Fixture.Client(TestKeys.KeySafe).DeleteKey(other.Id));
@@ -56,8 +60,8 @@ public sealed class when_keys_are_in_use(AppFixture fixture) : AppTest(fixture)
     {
         var key = await Fixture.CreatedKey();
         var webhook = Guid.NewGuid();
-        await Host.InvokeMessageAndWaitAsync(new WebhookChanged(webhook, "w", 2, null));
-        await Host.InvokeMessageAndWaitAsync(new WebhookChanged(webhook, "w", 1, key.Id));
+        await Host.InvokeMessageAndWaitAsync(Changed(webhook, "w", 2, null));
+        await Host.InvokeMessageAndWaitAsync(Changed(webhook, "w", 1, key.Id));
 
         await Fixture.Client(TestKeys.KeySafe).DeleteKey(key.Id);
     }

@@ -1,17 +1,136 @@
 namespace Webhooks.Definitions.Contracts;
 
-/// <summary>
-/// Published (outbox) whenever a webhook is defined or changed, carrying its current definition. Consumers keep the
-/// newest version they have seen per webhook and ignore older ones (messages may arrive out of order).
-/// </summary>
-/// <param name="WebhookId">The webhook's id (a deleted webhook's name may be reused by a new webhook with a new id).</param>
-/// <param name="Name">Its name.</param>
-/// <param name="Version">Its version after the change.</param>
+/// <summary>How a webhook's body is written.</summary>
+public static class PayloadFormats
+{
+    /// <summary><c>{"onEntityEvent": {...}}</c>, <c>application/json</c>.</summary>
+    public const string Json = "json";
+
+    /// <summary><c>&lt;onEntityEvent&gt;...&lt;/onEntityEvent&gt;</c>, <c>application/xml</c>.</summary>
+    public const string Xml = "xml";
+
+    /// <summary>Every format.</summary>
+    public static IReadOnlyList<string> All { get; } = [Json, Xml];
+}
+
+/// <summary>When a webhook is called, and what its answer means.</summary>
+public static class PostModes
+{
+    /// <summary>In the background, retried on a schedule; the publisher is answered at once.</summary>
+    public const string Async = "async";
+
+    /// <summary>At once; a failure is a warning to the publisher, the action goes ahead. Not retried.</summary>
+    public const string Sync = "sync";
+
+    /// <summary>At once; anything but a 2xx (timeout and unreachable included) vetoes the action.</summary>
+    public const string SyncCritical = "syncCritical";
+
+    /// <summary>Every mode.</summary>
+    public static IReadOnlyList<string> All { get; } = [Async, Sync, SyncCritical];
+}
+
+/// <summary>Body of <c>POST /webhooks</c> and <c>PUT /webhooks/{name}</c> (a full definition).</summary>
+/// <param name="Name">Unique among live webhooks; letters, digits, '.', '_', '-' (no spaces).</param>
+/// <param name="Description">What it is for.</param>
+/// <param name="Application">The application whose events it follows (must be in the catalog).</param>
+/// <param name="EventSource">The application's event source (must be in the catalog).</param>
+/// <param name="Enabled">Whether it is called; true when absent.</param>
+/// <param name="KeySafeKeyId">The KeySafe key (type httpBasic) to authenticate with, if the target needs it.</param>
+/// <param name="Url">The target: an absolute http or https URL, without credentials in it.</param>
+/// <param name="PayloadFormat"><see cref="PayloadFormats.Json"/> or <see cref="PayloadFormats.Xml"/>.</param>
+/// <param name="PostMode">One of <see cref="PostModes.All"/>.</param>
+/// <param name="TriggerExpression">A filter such as <c>LEFT(h_name) = 'G' AND h_email NOT NULL</c>; every event when absent.</param>
+public sealed record DefineWebhook(
+    string? Name,
+    string? Description,
+    string? Application,
+    string? EventSource,
+    bool? Enabled,
+    Guid? KeySafeKeyId,
+    string? Url,
+    string? PayloadFormat,
+    string? PostMode,
+    string? TriggerExpression);
+
+/// <summary>Optional body of <c>POST /webhooks/{name}/disable</c>.</summary>
+/// <param name="Reason">Why, for the history.</param>
+public sealed record DisableWebhookRequest(string? Reason);
+
+/// <summary>A webhook's definition as the API shows it and as other modules receive it.</summary>
+/// <param name="Id">Its id (a deleted webhook's name may be reused by a new webhook with a new id).</param>
+/// <param name="Name">Its name, by which the API addresses it.</param>
+/// <param name="Description">What it is for.</param>
+/// <param name="Application">The application whose events it follows.</param>
+/// <param name="EventSource">The event source it follows.</param>
+/// <param name="Enabled">Whether it is called.</param>
+/// <param name="DisabledReason">Why it was disabled, when it is (e.g. the target answered 410 Gone).</param>
 /// <param name="KeySafeKeyId">The KeySafe key it authenticates with, if any.</param>
-public sealed record WebhookChanged(Guid WebhookId, string Name, long Version, Guid? KeySafeKeyId);
+/// <param name="Url">The target URL.</param>
+/// <param name="PayloadFormat">One of <see cref="PayloadFormats.All"/>.</param>
+/// <param name="PostMode">One of <see cref="PostModes.All"/>.</param>
+/// <param name="TriggerExpression">Its filter, if any.</param>
+/// <param name="Version">The number of changes made to it so far; send it back in <c>If-Match</c>.</param>
+/// <param name="CreatedAt">When it was defined.</param>
+/// <param name="UpdatedAt">When it last changed.</param>
+public sealed record WebhookDefinition(
+    Guid Id,
+    string Name,
+    string? Description,
+    string Application,
+    string EventSource,
+    bool Enabled,
+    string? DisabledReason,
+    Guid? KeySafeKeyId,
+    string Url,
+    string PayloadFormat,
+    string PostMode,
+    string? TriggerExpression,
+    long Version,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);
+
+/// <summary>A field's value before and after a change (as text; null when unset).</summary>
+/// <param name="Field">The field, as named in the API.</param>
+/// <param name="From">Its value before.</param>
+/// <param name="To">Its value after.</param>
+public sealed record FieldChange(string Field, string? From, string? To);
+
+/// <summary>One change in a webhook's history.</summary>
+/// <param name="Version">The webhook's version after the change.</param>
+/// <param name="EventType"><c>defined</c>, <c>updated</c>, <c>enabled</c>, <c>disabled</c>, <c>signingSecretRotated</c> or <c>deleted</c>.</param>
+/// <param name="At">When.</param>
+/// <param name="Actor">Who: an API key's name, or <c>system</c>.</param>
+/// <param name="Changes">What changed, field by field.</param>
+/// <param name="Reason">Why, when one was given (disabling).</param>
+public sealed record WebhookChange(long Version, string EventType, DateTimeOffset At, string Actor, IReadOnlyList<FieldChange> Changes, string? Reason);
+
+/// <summary>
+/// A webhook's signing secrets (Standard Webhooks: <c>whsec_</c> + base64 of 32 random bytes). During a rotation's
+/// grace period receivers may see signatures by either.
+/// </summary>
+/// <param name="Secret">The current secret.</param>
+/// <param name="PreviousSecret">The secret before the last rotation, while it still signs.</param>
+/// <param name="PreviousValidUntil">Until when the previous secret signs.</param>
+public sealed record SigningSecretView(string Secret, string? PreviousSecret, DateTimeOffset? PreviousValidUntil)
+{
+    /// <summary>Never prints a secret.</summary>
+    public override string ToString() => $"SigningSecretView {{ Secret = ***, PreviousValidUntil = {PreviousValidUntil} }}";
+}
+
+/// <summary>
+/// Published (outbox) whenever a webhook is defined or changed (enabled and disabled included), carrying its whole
+/// current definition. Consumers keep the newest version per webhook and ignore older ones.
+/// </summary>
+/// <param name="Webhook">The definition after the change.</param>
+public sealed record WebhookChanged(WebhookDefinition Webhook);
 
 /// <summary>Published (outbox) when a webhook is deleted.</summary>
 /// <param name="WebhookId">The webhook's id.</param>
 /// <param name="Name">Its name.</param>
 /// <param name="Version">Its version after the deletion.</param>
 public sealed record WebhookRemoved(Guid WebhookId, string Name, long Version);
+
+/// <summary>A command to Definitions (e.g. from Dispatch after a 410 Gone): disable a webhook, as <c>system</c>.</summary>
+/// <param name="WebhookId">The webhook.</param>
+/// <param name="Reason">Why, for its history.</param>
+public sealed record DisableWebhook(Guid WebhookId, string Reason);

@@ -53,3 +53,30 @@ public sealed record KeySecretChanged(Guid KeyId, long Version);
 /// <summary>Published (outbox) when a key was deleted: drop any cached credential of it.</summary>
 /// <param name="KeyId">The key.</param>
 public sealed record KeyRemoved(Guid KeyId);
+
+/// <summary>
+/// Creates a webhook's signing secret if it has none (in-process, <c>InvokeAsync</c>); idempotent. Definitions sends it
+/// when a webhook is defined; the secret lives sealed in KeySafe, never in Definitions' events.
+/// </summary>
+/// <param name="WebhookId">The webhook.</param>
+public sealed record IssueSigningSecret(Guid WebhookId);
+
+/// <summary>Replaces a webhook's signing secret; the old one keeps signing for <paramref name="GracePeriod"/>.</summary>
+/// <param name="WebhookId">The webhook.</param>
+/// <param name="GracePeriod">How long the previous secret stays valid beside the new one.</param>
+public sealed record RotateSigningSecret(Guid WebhookId, TimeSpan GracePeriod);
+
+/// <summary>Asks for a webhook's signing secrets, decrypted in memory (in-process, <c>InvokeAsync&lt;SigningSecrets&gt;</c>).</summary>
+/// <param name="WebhookId">The webhook.</param>
+public sealed record ResolveSigningSecrets(Guid WebhookId);
+
+/// <summary>A webhook's signing secrets, in memory only. <see cref="ToString"/> never shows them.</summary>
+/// <param name="WebhookId">The webhook.</param>
+/// <param name="Current">The secret that signs now (<c>whsec_...</c>).</param>
+/// <param name="Previous">The previous secret, while it still signs.</param>
+/// <param name="PreviousValidUntil">Until when the previous one signs.</param>
+public sealed record SigningSecrets(Guid WebhookId, string Current, string? Previous, DateTimeOffset? PreviousValidUntil)
+{
+    /// <summary>Never prints a secret.</summary>
+    public override string ToString() => $"SigningSecrets {{ WebhookId = {WebhookId}, Current = ***, PreviousValidUntil = {PreviousValidUntil} }}";
+}

@@ -40,9 +40,10 @@ public static class ReserveKeyHandler
 
 public static partial class WebhookUsageHandler
 {
-    public static async Task Handle(WebhookChanged changed, IDocumentSession session, TimeProvider time, ILogger logger, CancellationToken cancellation)
+    public static async Task Handle(WebhookChanged message, IDocumentSession session, TimeProvider time, ILogger logger, CancellationToken cancellation)
     {
-        var link = await session.LoadAsync<WebhookKeyLink>(changed.WebhookId, cancellation) ?? new WebhookKeyLink { Id = changed.WebhookId };
+        var changed = message.Webhook;
+        var link = await session.LoadAsync<WebhookKeyLink>(changed.Id, cancellation) ?? new WebhookKeyLink { Id = changed.Id };
         if (link.Removed || link.Version >= changed.Version)
         {
             return;
@@ -52,7 +53,7 @@ public static partial class WebhookUsageHandler
         {
             if (previous != Guid.Empty && previous != changed.KeySafeKeyId)
             {
-                await Release(session, previous, changed.WebhookId, cancellation);
+                await Release(session, previous, changed.Id, cancellation);
             }
         }
 
@@ -65,7 +66,7 @@ public static partial class WebhookUsageHandler
             }
             else
             {
-                usage.Webhooks[changed.WebhookId] = new WebhookUse(changed.Name, Confirmed: true, time.GetUtcNow());
+                usage.Webhooks[changed.Id] = new WebhookUse(changed.Name, Confirmed: true, time.GetUtcNow());
                 session.Store(usage);
             }
         }
@@ -78,6 +79,9 @@ public static partial class WebhookUsageHandler
 
     public static async Task Handle(WebhookRemoved removed, IDocumentSession session, CancellationToken cancellation)
     {
+        // The webhook's signing secret goes with it.
+        session.Delete<Signing.SigningSecret>(removed.WebhookId);
+
         var link = await session.LoadAsync<WebhookKeyLink>(removed.WebhookId, cancellation) ?? new WebhookKeyLink { Id = removed.WebhookId };
         foreach (var keyId in link.Reserved.Append(link.KeyId ?? Guid.Empty).Distinct().Where(k => k != Guid.Empty))
         {

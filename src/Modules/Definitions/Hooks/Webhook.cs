@@ -1,0 +1,85 @@
+using Webhooks.Definitions.Contracts;
+
+namespace Webhooks.Definitions.Hooks;
+
+/// <summary>A webhook: one event stream per webhook, snapshotted inline (while it lives) for lookups by name.</summary>
+public sealed record Webhook
+{
+    public Guid Id { get; init; }
+    public required string Name { get; init; }
+    public string? Description { get; init; }
+    public required string Application { get; init; }
+    public required string EventSource { get; init; }
+    public bool Enabled { get; init; }
+    public string? DisabledReason { get; init; }
+    public Guid? KeySafeKeyId { get; init; }
+    public required string Url { get; init; }
+    public required string PayloadFormat { get; init; }
+    public required string PostMode { get; init; }
+    public string? TriggerExpression { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+    public long Version { get; set; }
+
+    public static Webhook Create(WebhookDefined e) => new()
+    {
+        Id = e.WebhookId,
+        Name = e.Name,
+        Description = e.Description,
+        Application = e.Application,
+        EventSource = e.EventSource,
+        Enabled = e.Enabled,
+        KeySafeKeyId = e.KeySafeKeyId,
+        Url = e.Url,
+        PayloadFormat = e.PayloadFormat,
+        PostMode = e.PostMode,
+        TriggerExpression = e.TriggerExpression,
+        CreatedAt = e.At,
+        UpdatedAt = e.At,
+        Version = 1,
+    };
+
+    public Webhook Apply(WebhookUpdated e) => this with
+    {
+        Name = e.Name,
+        Description = e.Description,
+        Application = e.Application,
+        EventSource = e.EventSource,
+        Enabled = e.Enabled,
+        DisabledReason = e.Enabled ? null : DisabledReason,
+        KeySafeKeyId = e.KeySafeKeyId,
+        Url = e.Url,
+        PayloadFormat = e.PayloadFormat,
+        PostMode = e.PostMode,
+        TriggerExpression = e.TriggerExpression,
+        UpdatedAt = e.At,
+        Version = Version + 1,
+    };
+
+    public Webhook Apply(WebhookEnabled e) => this with { Enabled = true, DisabledReason = null, UpdatedAt = e.At, Version = Version + 1 };
+
+    public Webhook Apply(WebhookDisabled e) => this with { Enabled = false, DisabledReason = e.Reason, UpdatedAt = e.At, Version = Version + 1 };
+
+    public Webhook Apply(WebhookSigningSecretRotated e) => this with { UpdatedAt = e.At, Version = Version + 1 };
+
+#pragma warning disable CA1822, IDE0060 // Marten's convention: the snapshot is deleted when this answers true.
+    public bool ShouldDelete(WebhookDeleted e) => true;
+#pragma warning restore CA1822, IDE0060
+
+    public WebhookDefinition ToDefinition() => new(
+        Id, Name, Description, Application, EventSource, Enabled, DisabledReason, KeySafeKeyId, Url, PayloadFormat, PostMode,
+        TriggerExpression, Version, CreatedAt, UpdatedAt);
+
+    /// <summary>The fields of a definition as text, in the API's names, for the history's before and after.</summary>
+    public static IReadOnlyList<(string Field, string? Value)> Fields(
+        string name, string? description, string application, string eventSource, bool enabled, Guid? keySafeKeyId,
+        string url, string payloadFormat, string postMode, string? triggerExpression) =>
+    [
+        ("name", name), ("description", description), ("application", application), ("eventSource", eventSource),
+        ("enabled", enabled ? "true" : "false"), ("keySafeKeyId", keySafeKeyId?.ToString()), ("url", url),
+        ("payloadFormat", payloadFormat), ("postMode", postMode), ("triggerExpression", triggerExpression),
+    ];
+
+    public IReadOnlyList<(string Field, string? Value)> Fields() =>
+        Fields(Name, Description, Application, EventSource, Enabled, KeySafeKeyId, Url, PayloadFormat, PostMode, TriggerExpression);
+}

@@ -1,0 +1,118 @@
+using Marten;
+using Webhooks.BuildingBlocks;
+using Webhooks.Definitions.Catalog;
+using Webhooks.Definitions.Contracts;
+using Webhooks.KeySafe.Contracts;
+using Webhooks.Triggers;
+using Wolverine;
+
+namespace Webhooks.Definitions.Hooks;
+
+/// <summary>Every rule a definition must follow, each failure a field error that says which rule and how to fix it.</summary>
+public static class WebhookRules
+{
+    public const int MaxDescriptionLength = 2000;
+    public const int MaxUrlLength = 2048;
+    public const int MaxTriggerExpressionLength = 4000;
+
+    /// <summary>The rules that need nothing but the request.</summary>
+    public static FieldErrors Check(DefineWebhook request)
+    {
+        var errors = new FieldErrors();
+        if (Names.Problem(request.Name) is { } nameProblem)
+        {
+            errors.Add("name", $"The name {nameProblem}.");
+        }
+
+        errors.Check(request.Application is { Length: > 0 }, "application", "The application is required.");
+        errors.Check(request.EventSource is { Length: > 0 }, "eventSource", "The event source is required.");
+        errors.Check(
+            request.Description is null || request.Description.Length <= MaxDescriptionLength,
+            "description", $"The description must be at most {MaxDescriptionLength} characters.");
+        if (UrlProblem(request.Url) is { } urlProblem)
+        {
+            errors.Add("url", urlProblem);
+        }
+
+        errors.Check(
+            request.PayloadFormat is not null && PayloadFormats.All.Contains(request.PayloadFormat, StringComparer.Ordinal),
+            "payloadFormat", $"The payload format must be one of: {string.Join(", ", PayloadFormats.All)}.");
+        errors.Check(
+            request.PostMode is not null && PostModes.All.Contains(request.PostMode, StringComparer.Ordinal),
+            "postMode", $"The post mode must be one of: {string.Join(", ", PostModes.All)}.");
+
+        if (!string.IsNullOrWhiteSpace(request.TriggerExpression))
+        {
+            if (request.TriggerExpression.Length > MaxTriggerExpressionLength)
+            {
+                errors.Add("triggerExpression", $"The trigger expression must be at most {MaxTriggerExpressionLength} characters.");
+            }
+            else
+            {
+                try
+                {
+                    TriggerExpression.Parse(request.TriggerExpression);
+                }
+                catch (TriggerSyntaxException syntax)
+                {
+                    errors.Add("triggerExpression", $"The trigger expression does not parse: {syntax.Message}.");
+                }
+            }
+        }
+
+        return errors;
+    }
+
+    /// <summary>The rules that ask the catalog and KeySafe (through its Contracts).</summary>
+    public static async Task CheckReferences(
+        FieldErrors errors, DefineWebhook request, IQuerySession session, IMessageBus bus, CancellationToken cancellation)
+    {
+        if (request.Application is { Length: > 0 } application && request.EventSource is { Length: > 0 } eventSource
+            && await session.LoadAsync<EventSource>(EventSource.StreamId(application, eventSource), cancellation) is null)
+        {
+            errors.Add(
+                "eventSource",
+                $"The application '{application}' has no event source '{eventSource}' in the catalog; register it first " +
+                $"(PUT /applications/{application}/event-sources/{eventSource}).");
+        }
+
+        if (request.KeySafeKeyId is { } keyId)
+        {
+            var key = await bus.InvokeAsync<KeyDescription>(new DescribeKey(keyId), cancellation);
+            if (!key.Exists)
+            {
+                errors.Add("keySafeKeyId", $"There is no KeySafe key with id {keyId}.");
+            }
+            else if (key.Type != KeyTypes.HttpBasic)
+            {
+                errors.Add("keySafeKeyId", $"The KeySafe key '{key.Name}' is of type {key.Type}; webhooks authenticate only with {KeyTypes.HttpBasic} keys.");
+            }
+        }
+    }
+
+    public static string? UrlProblem(string? url)
+    {
+        if (string.IsNullOrWhiteSpace(url))
+        {
+            return "The URL is required.";
+        }
+
+        if (url.Length > MaxUrlLength)
+        {
+            return $"The URL must be at most {MaxUrlLength} characters.";
+        }
+
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
+            || string.IsNullOrEmpty(uri.Host))
+        {
+            return "The URL must be an absolute http or https URL, e.g. https://example.com/hooks.";
+        }
+
+        if (uri.UserInfo.Length > 0)
+        {
+            return "The URL may not carry credentials; keep them in KeySafe and set keySafeKeyId.";
+        }
+
+        return uri.Fragment.Length > 0 ? "The URL may not have a #fragment: it is never sent." : null;
+    }
+}
