@@ -48,6 +48,28 @@ public sealed class when_defining_webhooks(AppFixture fixture) : AppTest(fixture
     }
 
     [Fact]
+    public async Task every_kind_of_change_announces_the_whole_new_definition_through_the_outbox()
+    {
+        var admin = Fixture.Client(TestKeys.Admin);
+        await Host.ExecuteAndWaitAsync(() => Fixture.DefinedWebhook());
+
+        async Task<WebhookDefinition> Announced(Func<Task> change)
+        {
+            var tracked = await Host.ExecuteAndWaitAsync(change);
+            return tracked.AllRecordsInOrder().Select(r => r.Message).OfType<WebhookChanged>().Select(m => m.Webhook).Distinct().ShouldHaveSingleItem();
+        }
+
+        (await Announced(() => admin.UpdateWebhook("notify-crm", DefinitionsSetup.Webhook() with { PostMode = PostModes.SyncCritical })))
+            .ShouldSatisfyAllConditions(w => w.Version.ShouldBe(2), w => w.PostMode.ShouldBe(PostModes.SyncCritical));
+        (await Announced(() => admin.DisableWebhook("notify-crm"))).ShouldSatisfyAllConditions(w => w.Version.ShouldBe(3), w => w.Enabled.ShouldBeFalse());
+        (await Announced(() => admin.EnableWebhook("notify-crm"))).ShouldSatisfyAllConditions(w => w.Version.ShouldBe(4), w => w.Enabled.ShouldBeTrue());
+        (await Announced(() => admin.RotateSigningSecret("notify-crm"))).Version.ShouldBe(5);
+
+        var nothing = await Host.ExecuteAndWaitAsync(() => admin.EnableWebhook("notify-crm"));
+        nothing.AllRecordsInOrder().Select(r => r.Message).OfType<WebhookChanged>().ShouldBeEmpty("an unchanged webhook announces nothing");
+    }
+
+    [Fact]
     public async Task webhooks_are_listed_by_name_and_filtered()
     {
         await Host.RegisteredEventSource("crm", "deal-won");
