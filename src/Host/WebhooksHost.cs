@@ -49,7 +49,7 @@ public static partial class WebhooksHost
             .AddAsyncDaemon(DaemonMode.HotCold)
             .IntegrateWithWolverine(integration => integration.MessageStorageSchemaName = "wolverine");
 
-        builder.Services.AddDefinitions(builder.Configuration).AddKeySafe(builder.Configuration, builder.Environment).AddDispatch();
+        builder.Services.AddDefinitions(builder.Configuration).AddKeySafe(builder.Configuration, builder.Environment).AddDispatch(builder.Configuration);
 
         builder.Host.UseWolverine(opts =>
         {
@@ -80,6 +80,7 @@ public static partial class WebhooksHost
         app.UseWebhooksProblemDetails();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseDispatch();
         app.MapWebhooksHealth();
         app.MapWebhooksOpenApi();
         app.MapWolverineEndpoints(http =>

@@ -1,14 +1,84 @@
+using Marten;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Webhooks.Dispatch.Batching;
+using Webhooks.Dispatch.Delivery;
+using Webhooks.Dispatch.Outbound;
+using Webhooks.Dispatch.Publishing;
+using Webhooks.Dispatch.Routing;
 using Wolverine;
 
 namespace Webhooks.Dispatch;
 
 public static class DispatchModule
 {
-    /// <summary>Registers the Dispatch module's handlers and endpoints with Wolverine.</summary>
-    public static IServiceCollection AddDispatch(this IServiceCollection services)
+    /// <summary>Publishing and delivery: options (read now, so bad ones stop the start), the catalog, outbound HTTP, group commit.</summary>
+    public static IServiceCollection AddDispatch(this IServiceCollection services, IConfiguration configuration)
     {
-        services.ConfigureWolverine(opts => opts.Discovery.IncludeAssembly(typeof(DispatchModule).Assembly));
+        var options = DispatchOptions.From(configuration);
+        services.AddSingleton(options);
+        services.AddSingleton(new SsrfGuard(options.ParsedAllowedNetworks));
+        services.AddSingleton<OutboundHttp>();
+        services.AddSingleton(new TargetLimiter(options.MaxConcurrencyPerTarget));
+        services.AddSingleton<DispatchCatalog>();
+        services.AddSingleton<SecretCache>();
+        services.AddSingleton<TargetCaller>();
+        services.AddSingleton<Publisher>();
+        services.AddSingleton<GroupCommit>();
+        services.AddHostedService(provider => provider.GetRequiredService<GroupCommit>());
+        services.AddHostedService<CatalogListener>();
+
+        services.ConfigureMarten(opts =>
+        {
+            opts.Schema.For<RouteRecord>();
+            opts.Schema.For<SourceRecord>();
+            opts.Schema.For<IdempotentPublish>();
+        });
+        services.ConfigureWolverine(opts =>
+        {
+            opts.Discovery.IncludeAssembly(typeof(DispatchModule).Assembly);
+            // Calls are I/O: many may wait on targets at once; the per-target limiter keeps one target to its share.
+            opts.LocalQueueFor<DeliverWebhook>().UseDurableInbox().MaximumParallelMessages(64);
+        });
         return services;
+    }
+
+    /// <summary>Refuses an event body over <c>Webhooks:Dispatch:MaxEventBytes</c> with 413 before reading it.</summary>
+    public static IApplicationBuilder UseDispatch(this IApplicationBuilder app)
+    {
+        var options = app.ApplicationServices.GetRequiredService<DispatchOptions>();
+        return app.Use(async (context, next) =>
+        {
+            if (HttpMethods.IsPost(context.Request.Method) && context.Request.Path.Equals("/events", StringComparison.OrdinalIgnoreCase))
+            {
+                if (context.Request.ContentLength > options.MaxEventBytes)
+                {
+                    context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+                    await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                    {
+                        HttpContext = context,
+                        ProblemDetails = new ProblemDetails
+                        {
+                            Type = "urn:webhooks:too-large",
+                            Title = "Event too large",
+                            Status = StatusCodes.Status413PayloadTooLarge,
+                            Detail = $"An event body may be at most {options.MaxEventBytes} bytes (Webhooks:Dispatch:MaxEventBytes); this one is {context.Request.ContentLength}.",
+                        },
+                    });
+                    return;
+                }
+
+                if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+                {
+                    limit.MaxRequestBodySize = options.MaxEventBytes;
+                }
+            }
+
+            await next(context);
+        });
     }
 }

@@ -46,7 +46,7 @@ public sealed class CatalogUnitTests
 
         var changed = RegisterEventSourceEndpoint.Decide(
             current, current.Id, "crm", "c", new RegisterEventSource("Person", "t", EntityEvents.Update, null, new JsonObject { ["a"] = 2 }), "ops", Now)
-            .ShouldBeOfType<EventSourceChanged>();
+            .ShouldBeOfType<EventSourceUpdated>();
         changed.ChangedFields.ShouldBe(["entity", "table", "sampleRecord"]);
 
         var next = current.Apply(changed);

@@ -86,8 +86,8 @@ public sealed class when_registering_event_sources(AppFixture fixture) : AppTest
         view.Description.ShouldBe("now post-action");
 
         var events = await StreamOf(App, "contact-update");
-        events.Select(e => e.GetType()).ShouldBe([typeof(EventSourceRegistered), typeof(EventSourceChanged)]);
-        var change = events.OfType<EventSourceChanged>().Single();
+        events.Select(e => e.GetType()).ShouldBe([typeof(EventSourceRegistered), typeof(EventSourceUpdated)]);
+        var change = events.OfType<EventSourceUpdated>().Single();
         change.ChangedFields.ShouldBe(["event", "description"]);
         change.Actor.ShouldBe("admin");
         events.OfType<EventSourceRegistered>().Single().Actor.ShouldBe("admin");

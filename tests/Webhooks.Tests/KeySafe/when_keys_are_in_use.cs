@@ -21,8 +21,8 @@ public sealed class when_keys_are_in_use(AppFixture fixture) : AppTest(fixture)
     public async Task deleting_a_key_a_webhook_uses_is_refused_naming_the_webhooks()
     {
         var key = await Fixture.CreatedKey();
-        await Host.InvokeMessageAndWaitAsync(Changed(Guid.NewGuid(), "notify-crm", 1, key.Id));
-        await Host.InvokeMessageAndWaitAsync(Changed(Guid.NewGuid(), "audit-crm", 1, key.Id));
+        await Host.TrackActivity().PublishMessageAndWaitAsync(Changed(Guid.NewGuid(), "notify-crm", 1, key.Id));
+        await Host.TrackActivity().PublishMessageAndWaitAsync(Changed(Guid.NewGuid(), "audit-crm", 1, key.Id));
 
         var result = await Host.Scenario(s =>
         {
@@ -44,11 +44,11 @@ public sealed class when_keys_are_in_use(AppFixture fixture) : AppTest(fixture)
         var other = await Fixture.CreatedKey("second");
         var removed = Guid.NewGuid();
         var moved = Guid.NewGuid();
-        await Host.InvokeMessageAndWaitAsync(Changed(removed, "removed-later", 1, key.Id));
-        await Host.InvokeMessageAndWaitAsync(Changed(moved, "moved-later", 1, key.Id));
+        await Host.TrackActivity().PublishMessageAndWaitAsync(Changed(removed, "removed-later", 1, key.Id));
+        await Host.TrackActivity().PublishMessageAndWaitAsync(Changed(moved, "moved-later", 1, key.Id));
 
-        await Host.InvokeMessageAndWaitAsync(new WebhookRemoved(removed, "removed-later", 2));
-        await Host.InvokeMessageAndWaitAsync(Changed(moved, "moved-later", 2, other.Id));
+        await Host.TrackActivity().PublishMessageAndWaitAsync(new WebhookRemoved(removed, "removed-later", 2));
+        await Host.TrackActivity().PublishMessageAndWaitAsync(Changed(moved, "moved-later", 2, other.Id));
 
         await Fixture.Client(TestKeys.KeySafe).DeleteKey(key.Id);
         var inUse = await Should.ThrowAsync<ApiException>(() => Fixture.Client(TestKeys.KeySafe).DeleteKey(other.Id));
@@ -60,8 +60,8 @@ public sealed class when_keys_are_in_use(AppFixture fixture) : AppTest(fixture)
     {
         var key = await Fixture.CreatedKey();
         var webhook = Guid.NewGuid();
-        await Host.InvokeMessageAndWaitAsync(Changed(webhook, "w", 2, null));
-        await Host.InvokeMessageAndWaitAsync(Changed(webhook, "w", 1, key.Id));
+        await Host.TrackActivity().PublishMessageAndWaitAsync(Changed(webhook, "w", 2, null));
+        await Host.TrackActivity().PublishMessageAndWaitAsync(Changed(webhook, "w", 1, key.Id));
 
         await Fixture.Client(TestKeys.KeySafe).DeleteKey(key.Id);
     }
@@ -77,7 +77,7 @@ public sealed class when_keys_are_in_use(AppFixture fixture) : AppTest(fixture)
         var refused = await Should.ThrowAsync<ApiException>(() => Fixture.Client(TestKeys.KeySafe).DeleteKey(key.Id));
         refused.Content!.ShouldContain("being-created");
 
-        await Host.InvokeMessageAndWaitAsync(new WebhookRemoved(webhook, "being-created", 1));
+        await Host.TrackActivity().PublishMessageAndWaitAsync(new WebhookRemoved(webhook, "being-created", 1));
         await Fixture.Client(TestKeys.KeySafe).DeleteKey(key.Id);
 
         var late = await bus.InvokeAsync<KeyReservation>(new ReserveKey(key.Id, Guid.NewGuid(), "too-late"));

@@ -36,7 +36,7 @@ public sealed record EventSource
         Version = 1,
     };
 
-    public EventSource Apply(EventSourceChanged e) => this with
+    public EventSource Apply(EventSourceUpdated e) => this with
     {
         Entity = e.Entity,
         Table = e.Table,

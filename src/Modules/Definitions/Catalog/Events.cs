@@ -15,7 +15,7 @@ public sealed record EventSourceRegistered(
     DateTimeOffset At);
 
 /// <summary>Carries the whole new state and the names of the fields that changed, for the audit log.</summary>
-public sealed record EventSourceChanged(
+public sealed record EventSourceUpdated(
     Guid EventSourceId,
     string Application,
     string Name,

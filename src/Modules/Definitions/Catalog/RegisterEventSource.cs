@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Mvc;
 using Webhooks.BuildingBlocks;
 using Webhooks.Contracts;
 using Webhooks.Definitions.Contracts;
+using Wolverine;
 using Wolverine.Http;
 
 namespace Webhooks.Definitions.Catalog;
@@ -64,7 +65,7 @@ public static class RegisterEventSourceEndpoint
     [ProducesResponseType<EventSourceView>(StatusCodes.Status200OK)]
     [ProducesResponseType<EventSourceView>(StatusCodes.Status201Created)]
     [ProducesResponseType<ValidationProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
-    public static async Task<IResult> Put(
+    public static async Task<(IResult, OutgoingMessages)> Put(
         string application,
         string name,
         RegisterEventSource request,
@@ -82,12 +83,13 @@ public static class RegisterEventSourceEndpoint
             case EventSourceRegistered registered:
                 stream.AppendOne(registered);
                 var created = EventSource.Create(registered).ToView();
-                return Results.Created($"/applications/{application}/event-sources/{name}", created);
-            case EventSourceChanged changed:
+                return (Results.Created($"/applications/{application}/event-sources/{name}", created), [new EventSourceChanged(created)]);
+            case EventSourceUpdated changed:
                 stream.AppendOne(changed);
-                return Results.Ok(current!.Apply(changed).ToView());
+                var view = current!.Apply(changed).ToView();
+                return (Results.Ok(view), [new EventSourceChanged(view)]);
             default:
-                return Results.Ok(current!.ToView());
+                return (Results.Ok(current!.ToView()), []);
         }
     }
 
@@ -115,7 +117,7 @@ public static class RegisterEventSourceEndpoint
 
         return changedFields.Count == 0
             ? null
-            : new EventSourceChanged(
+            : new EventSourceUpdated(
                 id, application, name, entity, request.Table, kind, request.Description, request.SampleRecord,
                 changedFields, actor, now);
     }

@@ -69,3 +69,7 @@ public sealed record EventSourceView(
 /// <param name="Name">The application's name.</param>
 /// <param name="EventSources">The names of its event sources, in order.</param>
 public sealed record ApplicationView(string Name, IReadOnlyList<string> EventSources);
+
+/// <summary>Published (outbox) when an event source is registered or changed, so Dispatch knows it without asking.</summary>
+/// <param name="EventSource">The event source after the change.</param>
+public sealed record EventSourceChanged(EventSourceView EventSource);

@@ -1,0 +1,103 @@
+using Webhooks.Definitions.Contracts;
+using Webhooks.Dispatch.Batching;
+using Webhooks.Dispatch.Outbound;
+using Webhooks.Dispatch.Routing;
+using Wolverine;
+
+namespace Webhooks.Dispatch.Delivery;
+
+public static class Attempts
+{
+    public static DeliveryAttempted Attempted(Guid deliveryId, int number, DateTimeOffset at, CallOutcome outcome) => new(
+        deliveryId, number, at, outcome.StatusCode, outcome.DurationMs, outcome.ResponseExcerpt, outcome.Error, outcome.RequestHeaders);
+}
+
+/// <summary>
+/// One attempt of an async delivery, at least once: the call, then (in one group commit) the attempt's record and
+/// either the outcome or the next attempt's durable message. The webhook's current definition is used (a fixed URL
+/// helps a retry); a deleted or disabled webhook ends the delivery as failed.
+/// </summary>
+public static class DeliverWebhookHandler
+{
+    public static async Task Handle(
+        DeliverWebhook delivery, DispatchCatalog catalog, TargetCaller caller, TargetLimiter limiter, GroupCommit commits,
+        DispatchOptions options, TimeProvider time, IMessageContext context, CancellationToken cancellation)
+    {
+        var route = catalog.Find(delivery.WebhookId);
+        if (route is null || !route.Definition.Enabled)
+        {
+            var reason = route is null ? "The webhook was deleted before the delivery succeeded." : "The webhook is disabled.";
+            await commits.Commit((session, _) =>
+            {
+                session.Events.Append(delivery.DeliveryId, new DeliveryFailed(delivery.DeliveryId, reason, time.GetUtcNow()));
+                return ValueTask.CompletedTask;
+            });
+            return;
+        }
+
+        var webhook = route.Definition;
+        if (!limiter.TryEnter(new Uri(webhook.Url), out var lease))
+        {
+            // The target has its share of calls in flight: come back shortly instead of holding a handler here.
+            await context.ReScheduleCurrentAsync(time.GetUtcNow().AddMilliseconds(Random.Shared.Next(50, 250)));
+            return;
+        }
+
+        CallOutcome outcome;
+        using (lease)
+        {
+            outcome = await caller.Post(webhook, delivery.DeliveryId, delivery.Body, options.AsyncTimeout, cancellation);
+        }
+
+        var now = time.GetUtcNow();
+        await commits.Commit(async (session, bus) =>
+        {
+            var id = delivery.DeliveryId;
+            session.Events.Append(id, Attempts.Attempted(id, delivery.Attempt, now, outcome));
+            if (outcome.Succeeded)
+            {
+                session.Events.Append(id, new DeliverySucceeded(id, now));
+            }
+            else if (outcome.StatusCode == 410)
+            {
+                session.Events.Append(id, new DeliveryFailed(id, "The target answered 410 Gone: the webhook is disabled.", now));
+                await bus.PublishAsync(new DisableWebhook(webhook.Id, $"The target answered 410 Gone to delivery {id}."));
+            }
+            else if (RetryPolicy.NextDelay(options, delivery.Attempt, outcome.RetryAfter) is { } delay)
+            {
+                var at = now + delay;
+                session.Events.Append(id, new DeliveryRetryScheduled(id, delivery.Attempt + 1, at));
+                await bus.ScheduleAsync(delivery with { Attempt = delivery.Attempt + 1 }, at);
+            }
+            else
+            {
+                session.Events.Append(id, new DeliveryFailed(id, $"Gave up after {delivery.Attempt} attempts: {outcome.Describe(webhook.Name)}", now));
+            }
+        });
+    }
+}
+
+public static class RetryPolicy
+{
+    /// <summary>
+    /// The wait before the attempt after <paramref name="attempt"/>, or null when the schedule is spent. A target's
+    /// Retry-After is honoured up to <see cref="DispatchOptions.MaxRetryAfter"/>; otherwise the schedule's delay, spread
+    /// by the jitter.
+    /// </summary>
+    public static TimeSpan? NextDelay(DispatchOptions options, int attempt, TimeSpan? retryAfter)
+    {
+        if (attempt > options.RetrySchedule.Length)
+        {
+            return null;
+        }
+
+        if (retryAfter is { } asked && asked > TimeSpan.Zero)
+        {
+            return asked < options.MaxRetryAfter ? asked : options.MaxRetryAfter;
+        }
+
+        var delay = options.RetrySchedule[attempt - 1];
+        var spread = delay.TotalMilliseconds * options.RetryJitter * ((Random.Shared.NextDouble() * 2) - 1);
+        return delay + TimeSpan.FromMilliseconds(spread);
+    }
+}

@@ -1,0 +1,30 @@
+using System.Text.Json;
+
+namespace Webhooks.Dispatch.Delivery;
+
+// The streams Dispatch writes: one per published event, one per delivery (its id is the webhook-id header).
+// They carry the application's record (it is what was delivered) but never a credential or a signing secret.
+
+public sealed record EventPublished(
+    Guid EventId, string Application, string EventSource, string? ActionBy, string? ActionByName, string? CallingSessionId,
+    JsonElement Record, string Verdict, IReadOnlyList<Guid> Deliveries, string Actor, DateTimeOffset At);
+
+public sealed record DeliveryScheduled(
+    Guid DeliveryId, Guid EventId, Guid WebhookId, string Webhook, string Url, string PostMode, string PayloadFormat, DateTimeOffset At);
+
+/// <summary>One call to the target: what was sent (Authorization redacted) and what came back.</summary>
+public sealed record DeliveryAttempted(
+    Guid DeliveryId, int Number, DateTimeOffset At, int? StatusCode, long DurationMs, string? ResponseExcerpt, string? Error,
+    IReadOnlyDictionary<string, string> RequestHeaders);
+
+public sealed record DeliveryRetryScheduled(Guid DeliveryId, int NextAttempt, DateTimeOffset NextAttemptAt);
+
+public sealed record DeliverySucceeded(Guid DeliveryId, DateTimeOffset At);
+
+public sealed record DeliveryFailed(Guid DeliveryId, string Reason, DateTimeOffset At);
+
+/// <summary>The webhook's trigger could not be evaluated for the event (or did not parse): not called, and why.</summary>
+public sealed record DeliverySkipped(Guid DeliveryId, Guid EventId, Guid WebhookId, string Webhook, string PostMode, string Reason, DateTimeOffset At);
+
+/// <summary>The durable message behind an async delivery: one per attempt, carrying the rendered body.</summary>
+public sealed record DeliverWebhook(Guid DeliveryId, Guid EventId, Guid WebhookId, int Attempt, byte[] Body);

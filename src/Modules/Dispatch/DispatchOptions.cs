@@ -1,0 +1,85 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Webhooks.BuildingBlocks;
+
+namespace Webhooks.Dispatch;
+
+/// <summary><c>Webhooks:Dispatch</c> settings (API.md's configuration table).</summary>
+public sealed class DispatchOptions
+{
+    public static readonly TimeSpan[] DefaultRetrySchedule =
+    [
+        TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(30), TimeSpan.FromHours(2), TimeSpan.FromHours(5),
+        TimeSpan.FromHours(10), TimeSpan.FromHours(14), TimeSpan.FromHours(20), TimeSpan.FromHours(24),
+    ];
+
+    /// <summary>Delays before each retry of an async delivery; the attempt after the last is the last one.</summary>
+    public TimeSpan[] RetrySchedule { get; set; } = DefaultRetrySchedule;
+
+    public TimeSpan SyncTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    public TimeSpan AsyncTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>CIDR ranges outbound calls may reach although the SSRF guard would refuse them (private, loopback...).</summary>
+    public string[] AllowedNetworks { get; set; } = [];
+
+    public long MaxEventBytes { get; set; } = 262_144;
+
+    /// <summary>How many calls may be in flight to one target (scheme, host and port) at once.</summary>
+    public int MaxConcurrencyPerTarget { get; set; } = 16;
+
+    /// <summary>A target's Retry-After is honoured up to this long.</summary>
+    public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Retries are spread by up to this fraction of their delay, so failed bursts do not come back together.</summary>
+    public double RetryJitter { get; set; } = 0.2;
+
+    /// <summary>How long resolved credentials and signing secrets are kept in memory (changes drop them at once).</summary>
+    public TimeSpan SecretCacheLifetime { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long publishes and attempt records are gathered to be written in one transaction.</summary>
+    public TimeSpan GroupCommitWindow { get; set; } = TimeSpan.FromMilliseconds(2);
+
+    public IReadOnlyList<IPNetwork> ParsedAllowedNetworks { get; private set; } = [];
+
+    public static DispatchOptions From(IConfiguration configuration)
+    {
+        var options = configuration.GetSection("Webhooks:Dispatch").Get<DispatchOptions>() ?? new DispatchOptions();
+        var problems = new List<string>();
+        var networks = new List<IPNetwork>();
+        foreach (var cidr in options.AllowedNetworks)
+        {
+            if (IPNetwork.TryParse(cidr, out var network))
+            {
+                networks.Add(network);
+            }
+            else
+            {
+                problems.Add($"AllowedNetworks: '{cidr}' is not a CIDR range such as 10.0.0.0/8 or ::1/128.");
+            }
+        }
+
+        if (options.RetrySchedule.Any(d => d < TimeSpan.Zero))
+        {
+            problems.Add("RetrySchedule: delays must not be negative.");
+        }
+
+        if (options.SyncTimeout <= TimeSpan.Zero || options.AsyncTimeout <= TimeSpan.Zero)
+        {
+            problems.Add("SyncTimeout and AsyncTimeout must be positive.");
+        }
+
+        if (options.MaxEventBytes < 1024 || options.MaxConcurrencyPerTarget < 1)
+        {
+            problems.Add("MaxEventBytes must be at least 1024 and MaxConcurrencyPerTarget at least 1.");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new StartupException("Webhooks:Dispatch is not valid:\n  " + string.Join("\n  ", problems));
+        }
+
+        options.ParsedAllowedNetworks = networks;
+        return options;
+    }
+}

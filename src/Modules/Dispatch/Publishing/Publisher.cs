@@ -1,0 +1,216 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Marten;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Webhooks.BuildingBlocks;
+using Webhooks.Definitions.Contracts;
+using Webhooks.Dispatch.Batching;
+using Webhooks.Dispatch.Contracts;
+using Webhooks.Dispatch.Delivery;
+using Webhooks.Dispatch.Outbound;
+using Webhooks.Dispatch.Rendering;
+using Webhooks.Dispatch.Routing;
+using Webhooks.Triggers;
+using Wolverine;
+
+namespace Webhooks.Dispatch.Publishing;
+
+/// <summary>A publish refused before anything happened (bad input, unknown application, wrong caller).</summary>
+public sealed class PublishRefusedException(ProblemDetails problem) : Exception(problem.Detail)
+{
+    public ProblemDetails Problem { get; } = problem;
+}
+
+/// <summary>
+/// Publishing an entity event: match (in memory), call sync and syncCritical webhooks at once and in parallel,
+/// decide the verdict, then write the event, every delivery and every async delivery's durable message in one
+/// group commit before answering.
+/// </summary>
+public sealed class Publisher(
+    DispatchCatalog catalog, TargetCaller caller, GroupCommit commits, IDocumentStore store, TimeProvider time, DispatchOptions options)
+{
+    public async Task<PublishResult> Publish(PublishEntityEvent published, ClaimsPrincipal? publisher, string actor, CancellationToken cancellation)
+    {
+        var (source, record) = Check(published, publisher);
+        var idempotency = published.IdempotencyKey is { Length: > 0 } key ? IdempotentPublish.IdFor(actor, key) : null;
+        if (idempotency is not null && await Earlier(idempotency, published, cancellation) is { } earlier)
+        {
+            return earlier;
+        }
+
+        var eventId = Guid.CreateVersion7();
+        var now = time.GetUtcNow();
+        var entity = new EntityEvent(source, now, published.ActionBy, published.ActionByName, published.CallingSessionId, record);
+        var input = new TriggerInput(source.Urn, published.ActionBy, source.Entity, record);
+        var payloads = new Payloads(entity);
+
+        var skipped = new List<(Route Route, Guid Id, string Reason)>();
+        var synchronous = new List<Route>();
+        var asynchronous = new List<Route>();
+        foreach (var route in catalog.Routes(source.Application, source.Name))
+        {
+            if (!route.Definition.Enabled)
+            {
+                continue;
+            }
+
+            var (matched, reason) = Match(route, input);
+            if (reason is not null)
+            {
+                skipped.Add((route, Guid.CreateVersion7(), reason));
+            }
+            else if (matched)
+            {
+                (route.Definition.PostMode == PostModes.Async ? asynchronous : synchronous).Add(route);
+            }
+        }
+
+        var calls = await Task.WhenAll(synchronous.Select(async route =>
+        {
+            var id = Guid.CreateVersion7();
+            var outcome = await caller.Post(route.Definition, id, payloads.For(route.Definition), options.SyncTimeout, cancellation);
+            return (Route: route, Id: id, Outcome: outcome);
+        }));
+
+        var vetoes = calls.Where(c => c.Route.Definition.PostMode == PostModes.SyncCritical && !c.Outcome.Succeeded).ToList();
+        var warnings = calls.Where(c => c.Route.Definition.PostMode == PostModes.Sync && !c.Outcome.Succeeded)
+            .Select(c => new PublishWarning(c.Route.Definition.Name, c.Outcome.StatusCode, c.Outcome.Describe(c.Route.Definition.Name)))
+            .ToList();
+        var scheduled = vetoes.Count == 0 ? asynchronous.Select(route => (Route: route, Id: Guid.CreateVersion7())).ToList() : [];
+
+        var deliveries = calls.Select(c => new DeliverySummary(c.Id, c.Route.Definition.Name, c.Route.Definition.PostMode,
+                c.Outcome.Succeeded ? DeliveryStatuses.Succeeded : DeliveryStatuses.Failed))
+            .Concat(scheduled.Select(s => new DeliverySummary(s.Id, s.Route.Definition.Name, PostModes.Async, DeliveryStatuses.Pending)))
+            .Concat(skipped.Select(s => new DeliverySummary(s.Id, s.Route.Definition.Name, s.Route.Definition.PostMode, DeliveryStatuses.Skipped)))
+            .ToList();
+
+        var outcome = vetoes.Count > 0 ? PublishOutcome.Rejected : synchronous.Count > 0 ? PublishOutcome.Allowed : PublishOutcome.Accepted;
+        var rejections = vetoes
+            .Select(v => new PublishRejection(v.Route.Definition.Name, v.Outcome.StatusCode, v.Outcome.Describe(v.Route.Definition.Name)))
+            .ToList();
+        var result = new PublishResult(eventId, outcome, deliveries, warnings, rejections);
+
+        await commits.Commit(async (session, bus) =>
+        {
+            session.Events.StartStream(eventId, new EventPublished(
+                eventId, source.Application, source.Name, published.ActionBy, published.ActionByName, published.CallingSessionId,
+                record, outcome.ToString(), deliveries.Select(d => d.Id).ToList(), actor, now));
+            foreach (var (route, id, callOutcome) in calls)
+            {
+                var webhook = route.Definition;
+                session.Events.StartStream(id,
+                    new DeliveryScheduled(id, eventId, webhook.Id, webhook.Name, webhook.Url, webhook.PostMode, webhook.PayloadFormat, now),
+                    Attempts.Attempted(id, 1, now, callOutcome),
+                    callOutcome.Succeeded ? new DeliverySucceeded(id, now) : new DeliveryFailed(id, callOutcome.Describe(webhook.Name), now));
+            }
+
+            foreach (var (route, id) in scheduled)
+            {
+                var webhook = route.Definition;
+                session.Events.StartStream(id,
+                    new DeliveryScheduled(id, eventId, webhook.Id, webhook.Name, webhook.Url, webhook.PostMode, webhook.PayloadFormat, now));
+                await bus.PublishAsync(new DeliverWebhook(id, eventId, webhook.Id, 1, payloads.For(webhook)));
+            }
+
+            foreach (var (route, id, reason) in skipped)
+            {
+                var webhook = route.Definition;
+                session.Events.StartStream(id, new DeliverySkipped(id, eventId, webhook.Id, webhook.Name, webhook.PostMode, reason, now));
+            }
+
+            if (idempotency is not null)
+            {
+                session.Store(new IdempotentPublish
+                {
+                    Id = idempotency,
+                    Fingerprint = IdempotentPublish.FingerprintOf(published),
+                    Result = result,
+                    ExpiresAt = now + IdempotentPublish.Lifetime,
+                });
+            }
+        });
+
+        return result;
+    }
+
+    private (SourceInfo Source, JsonElement Record) Check(PublishEntityEvent published, ClaimsPrincipal? publisher)
+    {
+        var errors = new FieldErrors()
+            .Check(published.Application is { Length: > 0 }, "application", "The application is required.")
+            .Check(published.EventSource is { Length: > 0 }, "eventSource", "The event source is required.")
+            .Check(published.Record is { ValueKind: JsonValueKind.Object }, "record", "The record is required, as a JSON object of the entity's fields.")
+            .Check(published.IdempotencyKey is null || published.IdempotencyKey.Length <= 255, "Idempotency-Key", "The Idempotency-Key must be at most 255 characters.");
+        if (!errors.IsEmpty)
+        {
+            throw new PublishRefusedException(errors.ToProblem());
+        }
+
+        var application = published.Application!;
+        if (!catalog.HasApplication(application))
+        {
+            throw new PublishRefusedException(Problems.NotFound(
+                $"No application named '{application}' is in the catalog; register its event sources first (PUT /applications/{application}/event-sources/{{name}})."));
+        }
+
+        var source = catalog.Source(application, published.EventSource!) ?? throw new PublishRefusedException(new FieldErrors()
+            .Add("eventSource", $"The application '{application}' has no event source '{published.EventSource}' in the catalog.")
+            .ToProblem());
+
+        if (publisher is not null && !publisher.MayActFor(application))
+        {
+            throw new PublishRefusedException(Problems.Forbidden($"This API key may not publish events of the application '{application}'."));
+        }
+
+        return (source, published.Record!.Value.Clone());
+    }
+
+    private async Task<PublishResult?> Earlier(string id, PublishEntityEvent published, CancellationToken cancellation)
+    {
+        await using var session = store.QuerySession();
+        var earlier = await session.LoadAsync<IdempotentPublish>(id, cancellation);
+        if (earlier is null || earlier.ExpiresAt <= time.GetUtcNow())
+        {
+            return null;
+        }
+
+        return earlier.Fingerprint == IdempotentPublish.FingerprintOf(published)
+            ? earlier.Result
+            : throw new PublishRefusedException(new ProblemDetails
+            {
+                Type = "urn:webhooks:idempotency-key-reused",
+                Title = "Idempotency-Key reused",
+                Status = StatusCodes.Status422UnprocessableEntity,
+                Detail = "This Idempotency-Key was used in the last 24 hours for a different event. Use a new key for a new event.",
+            });
+    }
+
+    /// <summary>Whether the webhook's trigger matches; or, when it cannot be evaluated, why the webhook is skipped.</summary>
+    private static (bool Matched, string? Skip) Match(Route route, in TriggerInput input)
+    {
+        if (route.TriggerProblem is { } problem)
+        {
+            return (false, $"The trigger expression does not parse: {problem}");
+        }
+
+        try
+        {
+            return (route.Trigger?.Matches(input) ?? true, null);
+        }
+        catch (TriggerEvaluationException cannot)
+        {
+            return (false, $"The trigger expression cannot be evaluated for this event: {cannot.Message}");
+        }
+    }
+
+    /// <summary>Renders each format at most once per event, whatever the fan-out.</summary>
+    private sealed class Payloads(EntityEvent entity)
+    {
+        private byte[]? json;
+        private byte[]? xml;
+
+        public byte[] For(WebhookDefinition webhook) => webhook.PayloadFormat == PayloadFormats.Xml
+            ? xml ??= Payload.Xml(entity)
+            : json ??= Payload.Json(entity);
+    }
+}

@@ -1,0 +1,129 @@
+using System.Collections.Concurrent;
+using Webhooks.Definitions.Contracts;
+using Webhooks.Triggers;
+
+namespace Webhooks.Dispatch.Routing;
+
+/// <summary>An enabled-or-not webhook as Dispatch matches it: its definition and its trigger, parsed once.</summary>
+public sealed class Route
+{
+    public Route(WebhookDefinition definition)
+    {
+        Definition = definition;
+        if (definition.TriggerExpression is { Length: > 0 } text)
+        {
+            try
+            {
+                Trigger = TriggerExpression.Parse(text);
+            }
+            catch (TriggerSyntaxException syntax)
+            {
+                // Definitions refuses such expressions; an old or foreign one still must not stop dispatch.
+                TriggerProblem = syntax.Message;
+            }
+        }
+    }
+
+    public WebhookDefinition Definition { get; }
+    public TriggerExpression? Trigger { get; }
+    public string? TriggerProblem { get; }
+}
+
+/// <summary>What Dispatch needs of an event source to render payloads: entity, table, event.</summary>
+public sealed record SourceInfo(string Application, string Name, string Entity, string? Table, string Event)
+{
+    public string Urn => $"urn:webhook:entity:{Table ?? Entity}:{Event}";
+}
+
+/// <summary>
+/// The in-memory index publishes match against: routes by (application, event source), so the cost of a publish
+/// depends on the webhooks of that event source only, never on the others. Kept current from Definitions' messages
+/// on this node and, for the other nodes sharing the database, from PostgreSQL notifications (CatalogListener).
+/// Readers see immutable arrays; writers swap them under a lock (writes are rare).
+/// </summary>
+public sealed class DispatchCatalog
+{
+    private readonly Lock gate = new();
+    private readonly ConcurrentDictionary<Guid, Route> byId = new();
+    private readonly ConcurrentDictionary<(string, string), Route[]> byEventSource = new();
+    private readonly ConcurrentDictionary<(string, string), SourceInfo> sources = new();
+    private readonly ConcurrentDictionary<string, int> applications = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<Guid, long> removed = new();
+
+    public int RouteCount => byId.Count;
+
+    public Route[] Routes(string application, string eventSource) =>
+        byEventSource.TryGetValue((application, eventSource), out var routes) ? routes : [];
+
+    public Route? Find(Guid webhookId) => byId.GetValueOrDefault(webhookId);
+
+    public SourceInfo? Source(string application, string eventSource) => sources.GetValueOrDefault((application, eventSource));
+
+    public bool HasApplication(string application) => applications.ContainsKey(application);
+
+    /// <summary>Applies a definition unless a newer version (or its removal) was seen already.</summary>
+    public void Apply(WebhookDefinition webhook)
+    {
+        lock (gate)
+        {
+            if ((byId.TryGetValue(webhook.Id, out var current) && current.Definition.Version >= webhook.Version)
+                || (removed.TryGetValue(webhook.Id, out var removedAt) && removedAt >= webhook.Version))
+            {
+                return;
+            }
+
+            if (current is not null)
+            {
+                Detach(current);
+            }
+
+            var route = new Route(webhook);
+            byId[webhook.Id] = route;
+            var key = (webhook.Application, webhook.EventSource);
+            byEventSource[key] = [.. Routes(webhook.Application, webhook.EventSource), route];
+        }
+    }
+
+    public void Remove(Guid webhookId, long version)
+    {
+        lock (gate)
+        {
+            removed[webhookId] = Math.Max(version, removed.GetValueOrDefault(webhookId));
+            if (byId.TryRemove(webhookId, out var current))
+            {
+                Detach(current);
+            }
+        }
+    }
+
+    public void Apply(EventSourceView source)
+    {
+        lock (gate)
+        {
+            if (sources.TryAdd((source.Application, source.Name), Info(source)))
+            {
+                applications.AddOrUpdate(source.Application, 1, (_, count) => count + 1);
+            }
+            else
+            {
+                sources[(source.Application, source.Name)] = Info(source);
+            }
+        }
+    }
+
+    private void Detach(Route route)
+    {
+        var key = (route.Definition.Application, route.Definition.EventSource);
+        var remaining = Routes(key.Application, key.EventSource).Where(r => r.Definition.Id != route.Definition.Id).ToArray();
+        if (remaining.Length == 0)
+        {
+            byEventSource.TryRemove(key, out _);
+        }
+        else
+        {
+            byEventSource[key] = remaining;
+        }
+    }
+
+    private static SourceInfo Info(EventSourceView source) => new(source.Application, source.Name, source.Entity, source.Table, source.Event);
+}
