@@ -43,6 +43,9 @@ public static class DispatchModule
             opts.Discovery.IncludeAssembly(typeof(DispatchModule).Assembly);
             // Calls are I/O: many may wait on targets at once; the per-target limiter keeps one target to its share.
             opts.LocalQueueFor<DeliverWebhook>().UseDurableInbox().MaximumParallelMessages(64);
+            // Retries are durable scheduled messages; this is how soon a due one is picked up.
+            opts.Durability.ScheduledJobPollingTime = options.SchedulePollingInterval;
+            opts.Durability.ScheduledJobFirstExecution = options.SchedulePollingInterval;
         });
         return services;
     }

@@ -14,7 +14,10 @@ public sealed class DispatchOptions
     ];
 
     /// <summary>Delays before each retry of an async delivery; the attempt after the last is the last one.</summary>
-    public TimeSpan[] RetrySchedule { get; set; } = DefaultRetrySchedule;
+    /// <remarks>Null until configured: the configuration binder appends to an array it finds filled.</remarks>
+    public TimeSpan[]? RetrySchedule { get; set; }
+
+    public TimeSpan[] Schedule => RetrySchedule ?? DefaultRetrySchedule;
 
     public TimeSpan SyncTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -40,6 +43,9 @@ public sealed class DispatchOptions
     /// <summary>How long publishes and attempt records are gathered to be written in one transaction.</summary>
     public TimeSpan GroupCommitWindow { get; set; } = TimeSpan.FromMilliseconds(2);
 
+    /// <summary>How often persisted retries that are due are looked for (the precision of the retry schedule).</summary>
+    public TimeSpan SchedulePollingInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     public IReadOnlyList<IPNetwork> ParsedAllowedNetworks { get; private set; } = [];
 
     public static DispatchOptions From(IConfiguration configuration)
@@ -59,7 +65,7 @@ public sealed class DispatchOptions
             }
         }
 
-        if (options.RetrySchedule.Any(d => d < TimeSpan.Zero))
+        if (options.Schedule.Any(d => d < TimeSpan.Zero))
         {
             problems.Add("RetrySchedule: delays must not be negative.");
         }

@@ -16,6 +16,20 @@ public sealed class AppFixture : IAsyncLifetime
 
     public IAlbaHost Host { get; private set; } = null!;
 
+    /// <summary>Receivers run on loopback, which the SSRF guard refuses unless allowed; retries come quickly.</summary>
+    public static readonly IReadOnlyDictionary<string, string> DispatchSettings = new Dictionary<string, string>
+    {
+        ["Webhooks:Dispatch:AllowedNetworks:0"] = "127.0.0.0/8",
+        ["Webhooks:Dispatch:AllowedNetworks:1"] = "::1/128",
+        ["Webhooks:Dispatch:RetrySchedule:0"] = "00:00:00.050",
+        ["Webhooks:Dispatch:RetrySchedule:1"] = "00:00:00.100",
+        ["Webhooks:Dispatch:RetrySchedule:2"] = "00:00:00.150",
+        ["Webhooks:Dispatch:SyncTimeout"] = "00:00:01",
+        ["Webhooks:Dispatch:AsyncTimeout"] = "00:00:01",
+        ["Webhooks:Dispatch:MaxEventBytes"] = "16384",
+        ["Webhooks:Dispatch:SchedulePollingInterval"] = "00:00:00.100",
+    };
+
     public CapturedLogs Logs { get; } = new();
 
     public async Task InitializeAsync()
@@ -30,7 +44,7 @@ public sealed class AppFixture : IAsyncLifetime
         return await AlbaHost.For<Program>(web =>
         {
             web.UseSetting("ConnectionStrings:Webhooks", connection);
-            foreach (var (key, value) in TestKeys.Settings().Concat(settings))
+            foreach (var (key, value) in TestKeys.Settings().Concat(DispatchSettings).Concat(settings))
             {
                 web.UseSetting(key, value);
             }
@@ -68,7 +82,12 @@ public abstract class AppTest(AppFixture fixture) : IAsyncLifetime
 
     protected AppFixture Fixture => fixture;
 
-    public virtual async Task InitializeAsync() => await Host.ResetAllMartenDataAsync();
+    public virtual async Task InitializeAsync()
+    {
+        await Host.ResetAllMartenDataAsync();
+        // Dispatch's in-memory catalog mirrors the database, which was just wiped.
+        Host.Services.GetRequiredService<Webhooks.Dispatch.Routing.DispatchCatalog>().Clear();
+    }
 
     public virtual Task DisposeAsync() => Task.CompletedTask;
 }

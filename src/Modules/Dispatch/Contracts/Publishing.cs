@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Webhooks.Dispatch.Contracts;
 
@@ -92,4 +93,8 @@ public static class DeliveryStatuses
 /// <param name="Allowed">True on a 200 (synchronous webhooks answered, none vetoed); absent on a 202.</param>
 /// <param name="Deliveries">One per matched webhook.</param>
 /// <param name="Warnings">Failed sync webhooks (200 only).</param>
-public sealed record PublishResponse(Guid EventId, bool? Allowed, IReadOnlyList<DeliverySummary> Deliveries, IReadOnlyList<PublishWarning>? Warnings);
+public sealed record PublishResponse(
+    Guid EventId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Allowed,
+    IReadOnlyList<DeliverySummary> Deliveries,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<PublishWarning>? Warnings);

@@ -86,7 +86,7 @@ public static class RetryPolicy
     /// </summary>
     public static TimeSpan? NextDelay(DispatchOptions options, int attempt, TimeSpan? retryAfter)
     {
-        if (attempt > options.RetrySchedule.Length)
+        if (attempt > options.Schedule.Length)
         {
             return null;
         }
@@ -96,7 +96,7 @@ public static class RetryPolicy
             return asked < options.MaxRetryAfter ? asked : options.MaxRetryAfter;
         }
 
-        var delay = options.RetrySchedule[attempt - 1];
+        var delay = options.Schedule[attempt - 1];
         var spread = delay.TotalMilliseconds * options.RetryJitter * ((Random.Shared.NextDouble() * 2) - 1);
         return delay + TimeSpan.FromMilliseconds(spread);
     }

@@ -111,6 +111,19 @@ public sealed class DispatchCatalog
         }
     }
 
+    /// <summary>Forgets everything (the next notification or reload fills it again); for a database that was wiped.</summary>
+    public void Clear()
+    {
+        lock (gate)
+        {
+            byId.Clear();
+            byEventSource.Clear();
+            sources.Clear();
+            applications.Clear();
+            removed.Clear();
+        }
+    }
+
     private void Detach(Route route)
     {
         var key = (route.Definition.Application, route.Definition.EventSource);
