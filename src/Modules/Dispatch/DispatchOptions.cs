@@ -40,8 +40,11 @@ public sealed class DispatchOptions
     /// <summary>How long resolved credentials and signing secrets are kept in memory (changes drop them at once).</summary>
     public TimeSpan SecretCacheLifetime { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>How long publishes and attempt records are gathered to be written in one transaction.</summary>
-    public TimeSpan GroupCommitWindow { get; set; } = TimeSpan.FromMilliseconds(2);
+    /// <summary>
+    /// How long a commit waits for more writes to join it. Zero (the default) waits not at all: writes that arrive while
+    /// a commit runs form the next batch, so batches grow with load and an idle host adds no latency.
+    /// </summary>
+    public TimeSpan GroupCommitWindow { get; set; } = TimeSpan.Zero;
 
     /// <summary>How often persisted retries that are due are looked for (the precision of the retry schedule).</summary>
     public TimeSpan SchedulePollingInterval { get; set; } = TimeSpan.FromSeconds(1);
