@@ -1,0 +1,94 @@
+using System.Net;
+using System.Text.Json;
+using Alba;
+using Npgsql;
+using Webhooks.Client;
+using Webhooks.Tests.Infrastructure;
+using Wolverine.Tracking;
+
+namespace Webhooks.Tests.Dispatch;
+
+/// <summary>
+/// Two hosts on one database: a webhook defined through one is matched by the other, which never handled the
+/// definition's message (each node handles its own durable local queue) and learns it from PostgreSQL's notification.
+/// </summary>
+[Collection(SharedHost.Name)]
+public sealed class when_hosts_share_a_database : IAsyncLifetime
+{
+    private Receiver receiver = null!;
+    private Dictionary<string, string> settings = null!;
+
+    public async Task InitializeAsync()
+    {
+        receiver = await Receiver.Start();
+        var database = $"shared_{Guid.NewGuid():N}";
+        await using (var admin = new NpgsqlConnection(TestDatabase.ConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var create = new NpgsqlCommand($"create database {database}", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        settings = new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Webhooks"] = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString) { Database = database }.ConnectionString,
+            [$"Webhooks:KeySafe:MasterKeys:{AppFixture.MasterKeyId}"] = AppFixture.MasterKey,
+        };
+    }
+
+    public async Task DisposeAsync() => await receiver.DisposeAsync();
+
+    [Fact]
+    public async Task a_webhook_defined_on_one_host_is_matched_by_the_other()
+    {
+        await using var first = await AppFixture.StartHost(settings);
+        await using var second = await AppFixture.StartHost(settings);
+
+        var admin = WebhooksClient.Create(first.Server.CreateClient(), TestKeys.Admin);
+        await first.ExecuteAndWaitAsync(() => admin.RegisterEventSource(DefinitionsSetup.Application, DefinitionsSetup.EventSource,
+            new Webhooks.Definitions.Contracts.RegisterEventSource("Contact", null, "update")));
+        await first.ExecuteAndWaitAsync(() => admin.DefineWebhook(DefinitionsSetup.Webhook() with { Url = receiver.Url.ToString() }));
+
+        // The notification arrives within milliseconds; a bounded wait, since no tracking spans two hosts.
+        JsonElement answer = default;
+        for (var tries = 0; tries < 50; tries++)
+        {
+            var result = await second.Scenario(s =>
+            {
+                s.WithKey(TestKeys.Publisher);
+                s.Post.Json(DispatchSetup.Event()).ToUrl("/events");
+                s.IgnoreStatusCode();
+            });
+            answer = JsonDocument.Parse(await result.ReadAsTextAsync()).RootElement.Clone();
+            if (result.Context.Response.StatusCode == (int)HttpStatusCode.Accepted && answer.GetProperty("deliveries").GetArrayLength() == 1)
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        answer.GetProperty("deliveries").GetArrayLength().ShouldBe(1, answer.ToString());
+        (await receiver.WaitFor(1))[0].Header("webhook-id").ShouldBe(answer.GetProperty("deliveries")[0].GetProperty("id").GetString());
+
+        await first.ExecuteAndWaitAsync(() => admin.DisableWebhook("notify-crm"));
+        for (var tries = 0; tries < 50; tries++)
+        {
+            var result = await second.Scenario(s =>
+            {
+                s.WithKey(TestKeys.Publisher);
+                s.Post.Json(DispatchSetup.Event()).ToUrl("/events");
+                s.IgnoreStatusCode();
+            });
+            answer = JsonDocument.Parse(await result.ReadAsTextAsync()).RootElement.Clone();
+            if (answer.GetProperty("deliveries").GetArrayLength() == 0)
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        answer.GetProperty("deliveries").GetArrayLength().ShouldBe(0, "the other host saw the webhook disabled");
+    }
+}
