@@ -1,6 +1,7 @@
 using Refit;
 using Webhooks.Contracts;
 using Webhooks.Definitions.Contracts;
+using Webhooks.Dispatch.Contracts;
 using Webhooks.KeySafe.Contracts;
 
 namespace Webhooks.Client;
@@ -160,4 +161,43 @@ public interface IWebhooksApi
     /// <param name="cancellationToken">Cancels the call.</param>
     [Post("/webhooks/{name}/signing-secret/rotate")]
     Task<SigningSecretView> RotateSigningSecret(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Publishes an entity event (publisher role). A veto (422) throws <see cref="ApiException"/> with the problem.</summary>
+    /// <param name="entityEvent">The event.</param>
+    /// <param name="idempotencyKey">A key that makes repeats within 24 h return the first answer.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Post("/events")]
+    Task<PublishResponse> PublishEvent([Body] PublishEntityEvent entityEvent, [Header("Idempotency-Key")] string? idempotencyKey = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Deliveries, newest first (auditor or admin role).</summary>
+    /// <param name="webhook">Only this webhook's.</param>
+    /// <param name="status">Only pending, succeeded, failed or skipped ones.</param>
+    /// <param name="eventId">Only this event's.</param>
+    /// <param name="from">Created at or after.</param>
+    /// <param name="until">Created before (the <c>to</c> query parameter).</param>
+    /// <param name="after">The <c>next</c> cursor of the previous page.</param>
+    /// <param name="limit">Page size, 1 to 500 (100 when absent).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Get("/deliveries")]
+    Task<Page<DeliveryView>> ListDeliveries(
+        string? webhook = null, string? status = null, Guid? eventId = null, [Query(Format = "O")] DateTimeOffset? from = null,
+        [Query(Format = "O"), AliasAs("to")] DateTimeOffset? until = null, string? after = null, int? limit = null, CancellationToken cancellationToken = default);
+
+    /// <summary>A delivery with its attempts (auditor or admin role).</summary>
+    /// <param name="id">The delivery's id (the webhook-id header).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Get("/deliveries/{id}")]
+    Task<DeliveryView> GetDelivery(Guid id, CancellationToken cancellationToken = default);
+
+    /// <summary>Delivers again now, with the same webhook-id (admin role).</summary>
+    /// <param name="id">The delivery's id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Post("/deliveries/{id}/redeliver")]
+    Task<DeliveryView> Redeliver(Guid id, CancellationToken cancellationToken = default);
+
+    /// <summary>A published event, its verdict and deliveries (auditor or admin role).</summary>
+    /// <param name="eventId">The event's id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Get("/events/{eventId}")]
+    Task<EventView> GetEvent(Guid eventId, CancellationToken cancellationToken = default);
 }

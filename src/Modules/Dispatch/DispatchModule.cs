@@ -37,6 +37,8 @@ public static class DispatchModule
             opts.Schema.For<RouteRecord>();
             opts.Schema.For<SourceRecord>();
             opts.Schema.For<IdempotentPublish>();
+            // Read models of the delivery streams, written in the same transaction as their events.
+            opts.Projections.Add<History.DeliveryLogProjection>(JasperFx.Events.Projections.ProjectionLifecycle.Inline);
         });
         services.ConfigureWolverine(opts =>
         {

@@ -28,3 +28,6 @@ public sealed record DeliverySkipped(Guid DeliveryId, Guid EventId, Guid Webhook
 
 /// <summary>The durable message behind an async delivery: one per attempt, carrying the rendered body.</summary>
 public sealed record DeliverWebhook(Guid DeliveryId, Guid EventId, Guid WebhookId, int Attempt, byte[] Body);
+
+/// <summary>An admin asked for the delivery to be made again (same webhook-id); its next attempt follows.</summary>
+public sealed record DeliveryRedeliveryRequested(Guid DeliveryId, int NextAttempt, string Actor, DateTimeOffset At);

@@ -1,0 +1,38 @@
+namespace Webhooks.Dispatch.Contracts;
+
+/// <summary>One call to a target, as the delivery log keeps it.</summary>
+/// <param name="Number">1 for the first attempt.</param>
+/// <param name="At">When it was made.</param>
+/// <param name="StatusCode">The target's HTTP status, when it answered.</param>
+/// <param name="DurationMs">How long the call took.</param>
+/// <param name="ResponseExcerpt">The first 4 KiB of the answer.</param>
+/// <param name="Error">What went wrong when there was no answer.</param>
+/// <param name="RequestHeaders">The headers sent; <c>Authorization</c> redacted.</param>
+public sealed record AttemptView(
+    int Number, DateTimeOffset At, int? StatusCode, long DurationMs, string? ResponseExcerpt, string? Error,
+    IReadOnlyDictionary<string, string> RequestHeaders);
+
+/// <summary>A delivery of one event to one webhook, with all its attempts.</summary>
+/// <param name="Id">The delivery's id: the <c>webhook-id</c> header.</param>
+/// <param name="EventId">The published event.</param>
+/// <param name="Webhook">The webhook's name when the event was published.</param>
+/// <param name="Url">The target URL when the event was published.</param>
+/// <param name="PostMode">The webhook's post mode.</param>
+/// <param name="Status">One of <see cref="DeliveryStatuses"/>.</param>
+/// <param name="Attempts">Every call, oldest first.</param>
+/// <param name="NextAttemptAt">When the next retry is due, while one is.</param>
+/// <param name="CreatedAt">When the delivery was created.</param>
+/// <param name="Reason">Why it failed or was skipped.</param>
+public sealed record DeliveryView(
+    Guid Id, Guid EventId, string Webhook, string Url, string PostMode, string Status, IReadOnlyList<AttemptView> Attempts,
+    DateTimeOffset? NextAttemptAt, DateTimeOffset CreatedAt, string? Reason);
+
+/// <summary>A published event, its verdict and its deliveries.</summary>
+/// <param name="EventId">The event's id.</param>
+/// <param name="Application">The application that published it.</param>
+/// <param name="EventSource">Its event source.</param>
+/// <param name="PublishedAt">When it was accepted.</param>
+/// <param name="Verdict"><c>Accepted</c>, <c>Allowed</c> or <c>Rejected</c>.</param>
+/// <param name="Deliveries">Its deliveries.</param>
+public sealed record EventView(
+    Guid EventId, string Application, string EventSource, DateTimeOffset PublishedAt, string Verdict, IReadOnlyList<DeliveryView> Deliveries);
