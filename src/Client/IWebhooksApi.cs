@@ -200,4 +200,32 @@ public interface IWebhooksApi
     /// <param name="cancellationToken">Cancels the call.</param>
     [Get("/events/{eventId}")]
     Task<EventView> GetEvent(Guid eventId, CancellationToken cancellationToken = default);
+
+    /// <summary>Redelivers every failed delivery of a webhook created since then (admin role).</summary>
+    /// <param name="name">The webhook's name.</param>
+    /// <param name="since">Since when, e.g. {"since":"2026-11-29T00:00:00Z"}.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Post("/webhooks/{name}/recover")]
+    Task<RecoverResult> RecoverWebhook(string name, [Body] RecoverWindow since, CancellationToken cancellationToken = default);
+
+    /// <summary>A webhook's delivery statistics in [from, to) (auditor or admin role).</summary>
+    /// <param name="name">The webhook's name.</param>
+    /// <param name="from">The window's start.</param>
+    /// <param name="until">The window's end (the <c>to</c> query parameter).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Get("/webhooks/{name}/stats")]
+    Task<WebhookStats> GetWebhookStats(
+        string name, [Query(Format = "O")] DateTimeOffset? from = null, [Query(Format = "O"), AliasAs("to")] DateTimeOffset? until = null,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>Every configuration change in every module, newest first (auditor or admin role).</summary>
+    /// <param name="from">Changes at or after.</param>
+    /// <param name="until">Changes before (the <c>to</c> query parameter).</param>
+    /// <param name="after">The <c>next</c> cursor of the previous page.</param>
+    /// <param name="limit">Page size, 1 to 500 (100 when absent).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Get("/audit")]
+    Task<Page<AuditEntry>> GetAuditLog(
+        [Query(Format = "O")] DateTimeOffset? from = null, [Query(Format = "O"), AliasAs("to")] DateTimeOffset? until = null,
+        string? after = null, int? limit = null, CancellationToken cancellationToken = default);
 }

@@ -7,6 +7,7 @@ using JasperFx.Resources;
 using Marten;
 using Npgsql;
 using Weasel.Core;
+using Webhooks.BuildingBlocks;
 using Webhooks.Definitions;
 using Webhooks.Dispatch;
 using Webhooks.Host.Api;
@@ -72,6 +73,9 @@ public static partial class WebhooksHost
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
 
         builder.Services.AddWebhooksProblemDetails().AddWebhooksOpenApi().AddWebhooksHealth();
+        builder.Services.AddSingleton<IAuditDescriber, DefinitionsAudit>();
+        builder.Services.AddSingleton<IAuditDescriber, KeySafeAudit>();
+        builder.Services.AddSingleton<AuditTrail>();
         return builder;
     }
 

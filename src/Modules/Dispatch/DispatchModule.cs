@@ -28,6 +28,7 @@ public static class DispatchModule
         services.AddSingleton<SecretCache>();
         services.AddSingleton<TargetCaller>();
         services.AddSingleton<Publisher>();
+        services.AddSingleton<History.Redeliveries>();
         services.AddSingleton<GroupCommit>();
         services.AddHostedService(provider => provider.GetRequiredService<GroupCommit>());
         services.AddHostedService<CatalogListener>();

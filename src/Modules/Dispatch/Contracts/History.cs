@@ -36,3 +36,29 @@ public sealed record DeliveryView(
 /// <param name="Deliveries">Its deliveries.</param>
 public sealed record EventView(
     Guid EventId, string Application, string EventSource, DateTimeOffset PublishedAt, string Verdict, IReadOnlyList<DeliveryView> Deliveries);
+
+/// <summary>The answer to <c>POST /webhooks/{name}/recover</c>.</summary>
+/// <param name="Redelivered">How many failed deliveries were sent again.</param>
+/// <param name="Deliveries">Their ids.</param>
+public sealed record RecoverResult(int Redelivered, IReadOnlyList<Guid> Deliveries);
+
+/// <summary>A webhook's delivery statistics over a time window.</summary>
+/// <param name="Webhook">The webhook's name.</param>
+/// <param name="From">The window's start (inclusive), when given.</param>
+/// <param name="To">The window's end (exclusive), when given.</param>
+/// <param name="Pending">Deliveries still pending.</param>
+/// <param name="Succeeded">Deliveries that succeeded.</param>
+/// <param name="Failed">Deliveries that failed.</param>
+/// <param name="Skipped">Deliveries skipped (trigger not evaluable).</param>
+/// <param name="SuccessRate">Succeeded / (succeeded + failed); null when neither happened.</param>
+/// <param name="Attempts">Calls made.</param>
+/// <param name="LatencyP50Ms">Median call duration.</param>
+/// <param name="LatencyP95Ms">95th percentile call duration.</param>
+/// <param name="LatencyP99Ms">99th percentile call duration.</param>
+public sealed record WebhookStats(
+    string Webhook, DateTimeOffset? From, DateTimeOffset? To, int Pending, int Succeeded, int Failed, int Skipped, double? SuccessRate,
+    int Attempts, double? LatencyP50Ms, double? LatencyP95Ms, double? LatencyP99Ms);
+
+/// <summary>Body of <c>POST /webhooks/{name}/recover</c>.</summary>
+/// <param name="Since">Failed deliveries created at or after this are redelivered.</param>
+public sealed record RecoverWindow(DateTimeOffset? Since);

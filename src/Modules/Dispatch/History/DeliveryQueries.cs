@@ -135,8 +135,7 @@ public static class RedeliverEndpoint
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
     public static async Task<IResult> Post(
-        Guid id, IQuerySession session, DispatchCatalog catalog, GroupCommit commits, ClaimsPrincipal user, TimeProvider time,
-        CancellationToken cancellation)
+        Guid id, IQuerySession session, Redeliveries redeliveries, ClaimsPrincipal user, CancellationToken cancellation)
     {
         if (await session.LoadAsync<DeliveryLog>(id, cancellation) is not { } delivery)
         {
@@ -150,26 +149,80 @@ public static class RedeliverEndpoint
                 : "This delivery was skipped (its trigger could not be evaluated); nothing was ever sent to redeliver."));
         }
 
-        var events = await session.Events.FetchStreamAsync(delivery.EventId, token: cancellation);
-        var route = catalog.Find(delivery.WebhookId);
-        if (events.Count == 0 || events[0].Data is not EventPublished published || route is null
-            || catalog.Source(published.Application, published.EventSource) is not { } source)
+        return await redeliveries.Redeliver([delivery], user.Actor(), session, cancellation) == 1
+            ? Results.Json(delivery.ToView() with { Status = DeliveryStatuses.Pending, Reason = null }, statusCode: StatusCodes.Status202Accepted)
+            : Results.Problem(Problems.Conflict("The webhook or its event source no longer exists; there is nowhere to redeliver to."));
+    }
+}
+
+public static class RecoverEndpoint
+{
+    public static ProblemDetails Validate(RecoverWindow request) => new FieldErrors()
+        .Check(request.Since is not null, "since", "Say since when failed deliveries are redelivered, e.g. \"2026-11-29T00:00:00Z\".")
+        .ToProblem();
+
+    /// <summary>Redelivers every failed delivery of the webhook created since then, each with its own webhook-id.</summary>
+    [WolverinePost("/webhooks/{name}/recover", OperationId = "RecoverWebhook")]
+    [Authorize(Roles = Roles.Admin)]
+    [Tags("Deliveries")]
+    [ProducesResponseType<RecoverResult>(StatusCodes.Status202Accepted)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
+    public static async Task<IResult> Post(
+        string name, RecoverWindow request, IQuerySession session, DispatchCatalog catalog, Redeliveries redeliveries,
+        ClaimsPrincipal user, CancellationToken cancellation)
+    {
+        if (catalog.FindByName(name) is not { } route)
         {
-            return Results.Problem(Problems.Conflict("The webhook or its event source no longer exists; there is nowhere to redeliver to."));
+            return Results.Problem(Problems.NotFound($"There is no webhook named '{name}'."));
         }
 
-        var entity = new EntityEvent(source, published.At, published.ActionBy, published.ActionByName, published.CallingSessionId, published.Record);
-        var body = route.Definition.PayloadFormat == PayloadFormats.Xml ? Payload.Xml(entity) : Payload.Json(entity);
-        var next = delivery.Attempts.Count + 1;
-        var now = time.GetUtcNow();
-        await commits.Commit(async (writer, bus) =>
+        var failed = await session.QueryAsync<DeliveryLog>(
+            "where data ->> 'webhookId' = ? and data ->> 'status' = ? and (data ->> 'createdAt')::timestamptz >= ? order by id",
+            cancellation, route.Definition.Id.ToString(), DeliveryStatuses.Failed, request.Since!.Value);
+        var count = 0;
+        foreach (var chunk in failed.Chunk(GroupCommit.MaxBatch))
         {
-            writer.Events.Append(id, new DeliveryRedeliveryRequested(id, next, user.Actor(), now));
-            await bus.PublishAsync(new DeliverWebhook(id, delivery.EventId, delivery.WebhookId, next, body));
-        });
+            count += await redeliveries.Redeliver(chunk, user.Actor(), session, cancellation);
+        }
 
-        delivery.Status = DeliveryStatuses.Pending;
-        delivery.Reason = null;
-        return Results.Json(delivery.ToView(), statusCode: StatusCodes.Status202Accepted);
+        return Results.Json(new RecoverResult(count, failed.Select(d => d.Id).ToList()), statusCode: StatusCodes.Status202Accepted);
+    }
+}
+
+/// <summary>Makes failed or succeeded deliveries again, now, with their own webhook-id; one group commit per call.</summary>
+public sealed class Redeliveries(DispatchCatalog catalog, GroupCommit commits, TimeProvider time)
+{
+    public async Task<int> Redeliver(IReadOnlyList<DeliveryLog> deliveries, string actor, IQuerySession session, CancellationToken cancellation)
+    {
+        var now = time.GetUtcNow();
+        var work = new List<(DeliveryLog Delivery, byte[] Body)>();
+        foreach (var delivery in deliveries)
+        {
+            var events = await session.Events.FetchStreamAsync(delivery.EventId, token: cancellation);
+            var route = catalog.Find(delivery.WebhookId);
+            if (events.Count == 0 || events[0].Data is not EventPublished published || route is null
+                || catalog.Source(published.Application, published.EventSource) is not { } source)
+            {
+                continue;
+            }
+
+            var entity = new EntityEvent(source, published.At, published.ActionBy, published.ActionByName, published.CallingSessionId, published.Record);
+            work.Add((delivery, route.Definition.PayloadFormat == PayloadFormats.Xml ? Payload.Xml(entity) : Payload.Json(entity)));
+        }
+
+        if (work.Count > 0)
+        {
+            await commits.Commit(async (writer, bus) =>
+            {
+                foreach (var (delivery, body) in work)
+                {
+                    var next = delivery.Attempts.Count + 1;
+                    writer.Events.Append(delivery.Id, new DeliveryRedeliveryRequested(delivery.Id, next, actor, now));
+                    await bus.PublishAsync(new DeliverWebhook(delivery.Id, delivery.EventId, delivery.WebhookId, next, body));
+                }
+            });
+        }
+
+        return work.Count;
     }
 }

@@ -57,6 +57,9 @@ public sealed class DispatchCatalog
 
     public Route? Find(Guid webhookId) => byId.GetValueOrDefault(webhookId);
 
+    /// <summary>A live webhook by name (admin operations only: a scan, never on the publish path).</summary>
+    public Route? FindByName(string name) => byId.Values.FirstOrDefault(r => r.Definition.Name == name);
+
     public SourceInfo? Source(string application, string eventSource) => sources.GetValueOrDefault((application, eventSource));
 
     public bool HasApplication(string application) => applications.ContainsKey(application);

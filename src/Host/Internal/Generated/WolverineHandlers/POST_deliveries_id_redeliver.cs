@@ -3,8 +3,7 @@
 using Microsoft.AspNetCore.Routing;
 using System;
 using System.Linq;
-using Webhooks.Dispatch.Batching;
-using Webhooks.Dispatch.Routing;
+using Webhooks.Dispatch.History;
 using Wolverine.Http;
 using Wolverine.Marten.Publishing;
 using Wolverine.Runtime;
@@ -16,18 +15,14 @@ namespace Internal.Generated.WolverineHandlers
     public sealed class POST_deliveries_id_redeliver : Wolverine.Http.HttpHandler
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
-        private readonly System.TimeProvider _timeProvider;
-        private readonly Webhooks.Dispatch.Batching.GroupCommit _groupCommit;
-        private readonly Webhooks.Dispatch.Routing.DispatchCatalog _dispatchCatalog;
+        private readonly Webhooks.Dispatch.History.Redeliveries _redeliveries;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public POST_deliveries_id_redeliver(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, System.TimeProvider timeProvider, Webhooks.Dispatch.Batching.GroupCommit groupCommit, Webhooks.Dispatch.Routing.DispatchCatalog dispatchCatalog, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public POST_deliveries_id_redeliver(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Webhooks.Dispatch.History.Redeliveries redeliveries, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
-            _timeProvider = timeProvider;
-            _groupCommit = groupCommit;
-            _dispatchCatalog = dispatchCatalog;
+            _redeliveries = redeliveries;
             _outboxedSessionFactory = outboxedSessionFactory;
             _wolverineRuntime = wolverineRuntime;
         }
@@ -52,7 +47,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await Webhooks.Dispatch.History.RedeliverEndpoint.Post(id, ((Marten.IQuerySession)documentSession), _dispatchCatalog, _groupCommit, httpContext.User, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await Webhooks.Dispatch.History.RedeliverEndpoint.Post(id, ((Marten.IQuerySession)documentSession), _redeliveries, httpContext.User, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

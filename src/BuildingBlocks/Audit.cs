@@ -1,0 +1,16 @@
+namespace Webhooks.BuildingBlocks;
+
+/// <summary>How a module's configuration event reads in the audit log.</summary>
+public sealed record AuditDescription(
+    string Module, string Subject, string? Name, string Action, string Actor, IReadOnlyList<string> Changes, string? Reason = null);
+
+/// <summary>
+/// A module's part of the audit log: which of its events are configuration changes, and how each reads. Modules
+/// register one; the audit endpoint reads those events from the event store (so the log is always rebuilt from them).
+/// </summary>
+public interface IAuditDescriber
+{
+    IReadOnlyList<Type> EventTypes { get; }
+
+    AuditDescription? Describe(object data);
+}

@@ -1,0 +1,65 @@
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+using Webhooks.BuildingBlocks;
+using Webhooks.Contracts;
+using Webhooks.Dispatch.Contracts;
+using Webhooks.Dispatch.Routing;
+using Wolverine.Http;
+
+namespace Webhooks.Dispatch.History;
+
+public static class WebhookStatsEndpoint
+{
+    public static ProblemDetails Validate(DateTimeOffset? from, DateTimeOffset? to) => new FieldErrors()
+        .Check(from is null || to is null || from < to, "from", "The window's start must be before its end.")
+        .ToProblem();
+
+    /// <summary>
+    /// Counts by status, success rate and call latency p50/p95/p99 of a webhook's deliveries created in [from, to),
+    /// computed in the database from the delivery log.
+    /// </summary>
+    [WolverineGet("/webhooks/{name}/stats", OperationId = "GetWebhookStats")]
+    [Authorize(Roles = $"{Roles.Auditor},{Roles.Admin}")]
+    [Tags("Deliveries")]
+    [ProducesResponseType<WebhookStats>(StatusCodes.Status200OK)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
+    public static async Task<IResult> Get(
+        string name, DateTimeOffset? from, DateTimeOffset? to, DispatchCatalog catalog, IDocumentStore store, NpgsqlDataSource database,
+        CancellationToken cancellation)
+    {
+        if (catalog.FindByName(name) is not { } route)
+        {
+            return Results.Problem(Problems.NotFound($"There is no webhook named '{name}'."));
+        }
+
+        var table = $"{store.Options.DatabaseSchemaName}.mt_doc_deliverylog";
+        const string window = "data ->> 'webhookId' = $1 and ($2::timestamptz is null or (data ->> 'createdAt')::timestamptz >= $2) " +
+                              "and ($3::timestamptz is null or (data ->> 'createdAt')::timestamptz < $3)";
+        await using var command = database.CreateCommand($"""
+            select
+              count(*) filter (where data ->> 'status' = 'pending'),
+              count(*) filter (where data ->> 'status' = 'succeeded'),
+              count(*) filter (where data ->> 'status' = 'failed'),
+              count(*) filter (where data ->> 'status' = 'skipped'),
+              (select count(*) from {table} d, jsonb_array_elements(d.data -> 'attempts') a where {window}),
+              (select percentile_cont(array[0.5, 0.95, 0.99]) within group (order by (a ->> 'durationMs')::float8)
+                 from {table} d, jsonb_array_elements(d.data -> 'attempts') a where {window})
+            from {table} where {window}
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = route.Definition.Id.ToString() });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)from ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)to ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        await reader.ReadAsync(cancellation);
+        var (pending, succeeded, failed, skipped, attempts) =
+            ((int)reader.GetInt64(0), (int)reader.GetInt64(1), (int)reader.GetInt64(2), (int)reader.GetInt64(3), (int)reader.GetInt64(4));
+        var percentiles = reader.IsDBNull(5) ? null : reader.GetFieldValue<double[]>(5);
+        return Results.Ok(new WebhookStats(
+            name, from, to, pending, succeeded, failed, skipped,
+            succeeded + failed == 0 ? null : (double)succeeded / (succeeded + failed),
+            attempts, percentiles?[0], percentiles?[1], percentiles?[2]));
+    }
+}

@@ -1,0 +1,20 @@
+using Webhooks.BuildingBlocks;
+using Webhooks.KeySafe.Keys;
+
+namespace Webhooks.KeySafe;
+
+public sealed class KeySafeAudit : IAuditDescriber
+{
+    private const string Module = "keysafe";
+
+    public IReadOnlyList<Type> EventTypes { get; } = [typeof(KeyCreated), typeof(KeyDetailsChanged), typeof(KeySecretRotated), typeof(KeyDeleted)];
+
+    public AuditDescription? Describe(object data) => data switch
+    {
+        KeyCreated e => new(Module, "key", e.Name, "created", e.Actor, ["name", "type", "description", "username", "secret"]),
+        KeyDetailsChanged e => new(Module, "key", e.Name, "detailsChanged", e.Actor, e.ChangedFields),
+        KeySecretRotated e => new(Module, "key", null, "secretRotated", e.Actor, e.UsernameChanged ? ["username", "secret"] : ["secret"]),
+        KeyDeleted e => new(Module, "key", e.Name, "deleted", e.Actor, []),
+        _ => null,
+    };
+}
