@@ -14,3 +14,6 @@ public interface IAuditDescriber
 
     AuditDescription? Describe(object data);
 }
+
+/// <summary>A read model a module keeps as a Marten projection, by the projection's name; rebuildable from events.</summary>
+public sealed record RebuildableProjection(string Name);

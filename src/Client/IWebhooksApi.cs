@@ -228,4 +228,9 @@ public interface IWebhooksApi
     Task<Page<AuditEntry>> GetAuditLog(
         [Query(Format = "O")] DateTimeOffset? from = null, [Query(Format = "O"), AliasAs("to")] DateTimeOffset? until = null,
         string? after = null, int? limit = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Rebuilds every read model from the events (admin role).</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Post("/admin/projections/rebuild")]
+    Task<IReadOnlyList<ProjectionRebuilt>> RebuildProjections(CancellationToken cancellationToken = default);
 }

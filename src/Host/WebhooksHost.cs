@@ -76,6 +76,7 @@ public static partial class WebhooksHost
         builder.Services.AddSingleton<IAuditDescriber, DefinitionsAudit>();
         builder.Services.AddSingleton<IAuditDescriber, KeySafeAudit>();
         builder.Services.AddSingleton<AuditTrail>();
+        builder.Services.AddSingleton<ReadModels>();
         return builder;
     }
 

@@ -14,3 +14,8 @@ namespace Webhooks.Contracts;
 public sealed record AuditEntry(
     long Sequence, DateTimeOffset At, string Actor, string Module, string Subject, Guid SubjectId, string? Name, string Action,
     IReadOnlyList<string> Changes, string? Reason);
+
+/// <summary>One read model rebuilt from the events: its projection's name and how long it took.</summary>
+/// <param name="Projection">The projection (e.g. <c>Webhook</c>, <c>DeliveryLog</c>).</param>
+/// <param name="ElapsedMs">How long the rebuild took.</param>
+public sealed record ProjectionRebuilt(string Projection, long ElapsedMs);

@@ -26,6 +26,9 @@ public static class DefinitionsModule
             opts.Schema.For<Webhook>().UniqueIndex(UniqueIndexType.Computed, "uidx_definitions_webhook_name", x => x.Name);
         });
         services.ConfigureWolverine(opts => opts.Discovery.IncludeAssembly(typeof(DefinitionsModule).Assembly));
+        services.AddSingleton(new BuildingBlocks.RebuildableProjection("EventSource"));
+        services.AddSingleton(new BuildingBlocks.RebuildableProjection("CatalogApplication"));
+        services.AddSingleton(new BuildingBlocks.RebuildableProjection("Webhook"));
         return services;
     }
 }

@@ -32,6 +32,7 @@ public static class DispatchModule
         services.AddSingleton<GroupCommit>();
         services.AddHostedService(provider => provider.GetRequiredService<GroupCommit>());
         services.AddHostedService<CatalogListener>();
+        services.AddSingleton(new BuildingBlocks.RebuildableProjection("DeliveryLog"));
 
         services.ConfigureMarten(opts =>
         {

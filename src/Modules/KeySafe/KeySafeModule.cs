@@ -34,6 +34,7 @@ public static class KeySafeModule
             opts.Schema.For<Signing.SigningSecret>();
         });
         services.ConfigureWolverine(opts => opts.Discovery.IncludeAssembly(typeof(KeySafeModule).Assembly));
+        services.AddSingleton(new BuildingBlocks.RebuildableProjection("Key"));
         return services;
     }
 }
