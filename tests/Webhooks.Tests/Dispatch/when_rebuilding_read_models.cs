@@ -3,6 +3,7 @@ using System.Text.Json;
 using Npgsql;
 using Webhooks.Client;
 using Webhooks.Tests.Infrastructure;
+using Wolverine.Tracking;
 
 namespace Webhooks.Tests.Dispatch;
 
@@ -27,8 +28,8 @@ public sealed class when_rebuilding_read_models(AppFixture fixture) : AppTest(fi
         var deleted = await Fixture.CreatedKey("deleted-later");
         await Fixture.Client(TestKeys.KeySafe).DeleteKey(deleted.Id);
         await Fixture.Hook("notify-crm", receiver.Url, keyId: key.Id);
-        await Fixture.Client(TestKeys.Admin).DisableWebhook("notify-crm");
-        await Fixture.Client(TestKeys.Admin).EnableWebhook("notify-crm");
+        await Host.ExecuteAndWaitAsync(() => Fixture.Client(TestKeys.Admin).DisableWebhook("notify-crm"));
+        await Host.ExecuteAndWaitAsync(() => Fixture.Client(TestKeys.Admin).EnableWebhook("notify-crm"));
         await Host.Publish(HttpStatusCode.Accepted);
         await receiver.WaitFor(2);
         var admin = Fixture.Client(TestKeys.Admin);
