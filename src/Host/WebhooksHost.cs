@@ -32,7 +32,11 @@ public static partial class WebhooksHost
         var connectionString = builder.AddWebhooksDatabase();
 
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(NpgsqlDataSource.Create(connectionString));
+        var dataSource = NpgsqlDataSource.Create(connectionString);
+        builder.Services.AddSingleton(dataSource);
+        // The container does not dispose instances it was handed: close the pool when the host stops, after Marten and
+        // Wolverine (registered later, so stopped earlier), or every stopped host would keep its connections open.
+        builder.Services.AddHostedService(_ => new DataSourceLifetime(dataSource));
         builder.Services.AddMarten(opts =>
             {
                 opts.DatabaseSchemaName = "webhooks";
@@ -119,4 +123,11 @@ public static partial class WebhooksHost
 
     [LoggerMessage(LogLevel.Warning, "KeySafe encrypts with the Development master key in {File}. Outside Development configure Webhooks:KeySafe:MasterKeys.")]
     private static partial void LogDevelopmentMasterKey(ILogger logger, string file);
+}
+
+internal sealed class DataSourceLifetime(NpgsqlDataSource dataSource) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StopAsync(CancellationToken cancellationToken) => await dataSource.DisposeAsync();
 }
