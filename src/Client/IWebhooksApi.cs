@@ -233,4 +233,22 @@ public interface IWebhooksApi
     /// <param name="cancellationToken">Cancels the call.</param>
     [Post("/admin/projections/rebuild")]
     Task<IReadOnlyList<ProjectionRebuilt>> RebuildProjections(CancellationToken cancellationToken = default);
+
+    /// <summary>Creates a request bin (admin role).</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Post("/bins")]
+    Task<BinView> CreateBin(CancellationToken cancellationToken = default);
+
+    /// <summary>What a bin captured, newest first (admin role).</summary>
+    /// <param name="id">The bin's id.</param>
+    /// <param name="limit">At most this many, 1 to 100.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Get("/bins/{id}/requests")]
+    Task<Page<CapturedRequestView>> ListBinRequests(Guid id, int? limit = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Sends the event source's sample record to the webhook now and answers the attempt (admin role).</summary>
+    /// <param name="name">The webhook's name.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Post("/webhooks/{name}/test")]
+    Task<WebhookTestResult> TestWebhook(string name, CancellationToken cancellationToken = default);
 }

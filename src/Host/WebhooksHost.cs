@@ -10,6 +10,7 @@ using Weasel.Core;
 using Webhooks.BuildingBlocks;
 using Webhooks.Definitions;
 using Webhooks.Dispatch;
+using Webhooks.Dispatch.Bins;
 using Webhooks.Host.Api;
 using Webhooks.Host.Auth;
 using Webhooks.Host.Postgres;
@@ -92,6 +93,7 @@ public static partial class WebhooksHost
         app.UseDispatch();
         app.MapWebhooksHealth();
         app.MapWebhooksOpenApi();
+        app.MapBinCapture();
         app.MapWolverineEndpoints(http =>
         {
             http.RejectUnparseableQueryValues = true;

@@ -28,6 +28,7 @@ public static class DispatchModule
         services.AddSingleton<SecretCache>();
         services.AddSingleton<TargetCaller>();
         services.AddSingleton<Publisher>();
+        services.AddSingleton(configuration.GetSection("Webhooks:Bins").Get<Bins.BinOptions>() ?? new Bins.BinOptions());
         services.AddSingleton<History.Redeliveries>();
         services.AddSingleton<GroupCommit>();
         services.AddHostedService(provider => provider.GetRequiredService<GroupCommit>());
@@ -39,6 +40,8 @@ public static class DispatchModule
             opts.Schema.For<RouteRecord>();
             opts.Schema.For<SourceRecord>();
             opts.Schema.For<IdempotentPublish>();
+            opts.Schema.For<Bins.RequestBin>();
+            opts.Schema.For<Bins.CapturedRequest>().Index(x => x.BinId);
             // Read models of the delivery streams, written in the same transaction as their events.
             opts.Projections.Add<History.DeliveryLogProjection>(JasperFx.Events.Projections.ProjectionLifecycle.Inline);
         });

@@ -17,7 +17,7 @@ namespace Webhooks.Tests.Platform;
 /// </summary>
 public sealed partial class when_calling_endpoints_without_the_right_key(AppFixture fixture) : AppTest(fixture)
 {
-    private static readonly string[] OpenByDesign = ["/health", "/health/ready", "/openapi/{documentName}.json"];
+    private static readonly string[] OpenByDesign = ["/health", "/health/ready", "/openapi/{documentName}.json", "/bins/{id:guid}/capture"];
 
     // The API reference UI and its static assets.
     private const string ReferenceUi = "/scalar/";

@@ -62,3 +62,23 @@ public sealed record WebhookStats(
 /// <summary>Body of <c>POST /webhooks/{name}/recover</c>.</summary>
 /// <param name="Since">Failed deliveries created at or after this are redelivered.</param>
 public sealed record RecoverWindow(DateTimeOffset? Since);
+
+/// <summary>A request bin: a URL that stores whatever is sent to it, for testing webhooks without a third-party site.</summary>
+/// <param name="Id">The bin's id.</param>
+/// <param name="CaptureUrl">Send anything here (any method, no key); read it back from <c>GET /bins/{id}/requests</c>.</param>
+/// <param name="ExpiresAt">When the bin and its requests are removed.</param>
+public sealed record BinView(Guid Id, Uri CaptureUrl, DateTimeOffset ExpiresAt);
+
+/// <summary>A request a bin captured.</summary>
+/// <param name="Method">The HTTP method.</param>
+/// <param name="Headers">Its headers.</param>
+/// <param name="Body">Its body as text (UTF-8), cut at the bin's size limit.</param>
+/// <param name="Truncated">Whether the body was cut.</param>
+/// <param name="At">When it arrived.</param>
+public sealed record CapturedRequestView(string Method, IReadOnlyDictionary<string, string> Headers, string Body, bool Truncated, DateTimeOffset At);
+
+/// <summary>The answer of <c>POST /webhooks/{name}/test</c>: the delivery made with the event source's sample record.</summary>
+/// <param name="DeliveryId">The delivery (also in <c>GET /deliveries/{id}</c>).</param>
+/// <param name="Status"><c>succeeded</c> or <c>failed</c>.</param>
+/// <param name="Attempt">The call as it happened.</param>
+public sealed record WebhookTestResult(Guid DeliveryId, string Status, AttemptView Attempt);

@@ -30,7 +30,7 @@ public sealed class Route
 }
 
 /// <summary>What Dispatch needs of an event source to render payloads: entity, table, event.</summary>
-public sealed record SourceInfo(string Application, string Name, string Entity, string? Table, string Event)
+public sealed record SourceInfo(string Application, string Name, string Entity, string? Table, string Event, System.Text.Json.JsonElement? SampleRecord = null)
 {
     public string Urn => $"urn:webhook:entity:{Table ?? Entity}:{Event}";
 }
@@ -141,5 +141,7 @@ public sealed class DispatchCatalog
         }
     }
 
-    private static SourceInfo Info(EventSourceView source) => new(source.Application, source.Name, source.Entity, source.Table, source.Event);
+    private static SourceInfo Info(EventSourceView source) => new(
+        source.Application, source.Name, source.Entity, source.Table, source.Event,
+        source.SampleRecord is null ? null : System.Text.Json.JsonSerializer.SerializeToElement(source.SampleRecord));
 }
