@@ -83,20 +83,10 @@ public static class UpdateWebhookEndpoint
         string name, DefineWebhook request, [FromHeader(Name = "If-Match")] string? ifMatch, IDocumentSession session,
         IMessageBus bus, ClaimsPrincipal user, TimeProvider time, HttpResponse response, CancellationToken cancellation)
     {
-        if (await WebhookLookup.ByName(session, name, cancellation) is not { } found)
+        var (stream, problem) = await WebhookLookup.ForWriting(session, name, ifMatch, cancellation);
+        if (stream?.Aggregate is not { } current)
         {
-            return (Results.Problem(WebhookLookup.NotFound(name)), []);
-        }
-
-        var stream = await session.Events.FetchForWriting<Webhook>(found.Id, cancellation);
-        if (stream.Aggregate is not { } current)
-        {
-            return (Results.Problem(WebhookLookup.NotFound(name)), []);
-        }
-
-        if (Versions.Stale(ifMatch, current.Version, $"The webhook '{name}'") is { } stale)
-        {
-            return (Results.Problem(stale), []);
+            return (Results.Problem(problem!), []);
         }
 
         var newName = request.Name!;
@@ -140,6 +130,24 @@ internal static class WebhookLookup
 {
     public static Task<Webhook?> ByName(IQuerySession session, string name, CancellationToken cancellation) =>
         session.Query<Webhook>().FirstOrDefaultAsync(w => w.Name == name, cancellation);
+
+    /// <summary>The webhook's stream for a change, or the problem: not found (404), or stale against If-Match (412).</summary>
+    public static async Task<(JasperFx.Events.IEventStream<Webhook>? Stream, ProblemDetails? Problem)> ForWriting(
+        IDocumentSession session, string name, string? ifMatch, CancellationToken cancellation)
+    {
+        if (await ByName(session, name, cancellation) is not { } found)
+        {
+            return (null, NotFound(name));
+        }
+
+        var stream = await session.Events.FetchForWriting<Webhook>(found.Id, cancellation);
+        if (stream.Aggregate is not { } webhook)
+        {
+            return (null, NotFound(name));
+        }
+
+        return Versions.Stale(ifMatch, webhook.Version, $"The webhook '{name}'") is { } stale ? (null, stale) : (stream, null);
+    }
 
     public static ProblemDetails NotFound(string name) => Problems.NotFound($"There is no webhook named '{name}'.");
 

@@ -56,15 +56,10 @@ public static class RotateSigningSecretEndpoint
         string name, IDocumentSession session, IMessageBus bus, IOptions<DefinitionsOptions> options, ClaimsPrincipal user,
         TimeProvider time, HttpResponse response, CancellationToken cancellation)
     {
-        if (await WebhookLookup.ByName(session, name, cancellation) is not { } found)
+        var (stream, problem) = await WebhookLookup.ForWriting(session, name, ifMatch: null, cancellation);
+        if (stream?.Aggregate is not { } webhook)
         {
-            return (Results.Problem(WebhookLookup.NotFound(name)), []);
-        }
-
-        var stream = await session.Events.FetchForWriting<Webhook>(found.Id, cancellation);
-        if (stream.Aggregate is not { } webhook)
-        {
-            return (Results.Problem(WebhookLookup.NotFound(name)), []);
+            return (Results.Problem(problem!), []);
         }
 
         var grace = options.Value.SigningSecretGracePeriod;

@@ -62,20 +62,10 @@ public static class DeleteWebhookEndpoint
         string name, [FromHeader(Name = "If-Match")] string? ifMatch, IDocumentSession session, ClaimsPrincipal user,
         TimeProvider time, CancellationToken cancellation)
     {
-        if (await WebhookLookup.ByName(session, name, cancellation) is not { } found)
+        var (stream, problem) = await WebhookLookup.ForWriting(session, name, ifMatch, cancellation);
+        if (stream?.Aggregate is not { } webhook)
         {
-            return (Results.Problem(WebhookLookup.NotFound(name)), []);
-        }
-
-        var stream = await session.Events.FetchForWriting<Webhook>(found.Id, cancellation);
-        if (stream.Aggregate is not { } webhook)
-        {
-            return (Results.Problem(WebhookLookup.NotFound(name)), []);
-        }
-
-        if (Versions.Stale(ifMatch, webhook.Version, $"The webhook '{name}'") is { } stale)
-        {
-            return (Results.Problem(stale), []);
+            return (Results.Problem(problem!), []);
         }
 
         stream.AppendOne(new WebhookDeleted(webhook.Id, webhook.Name, user.Actor(), time.GetUtcNow()));
@@ -108,20 +98,10 @@ internal static class WebhookStateChange
         IDocumentSession session, string name, string? ifMatch, HttpResponse response, Func<Webhook, object?> decide,
         CancellationToken cancellation)
     {
-        if (await WebhookLookup.ByName(session, name, cancellation) is not { } found)
+        var (stream, problem) = await WebhookLookup.ForWriting(session, name, ifMatch, cancellation);
+        if (stream?.Aggregate is not { } webhook)
         {
-            return (Results.Problem(WebhookLookup.NotFound(name)), []);
-        }
-
-        var stream = await session.Events.FetchForWriting<Webhook>(found.Id, cancellation);
-        if (stream.Aggregate is not { } webhook)
-        {
-            return (Results.Problem(WebhookLookup.NotFound(name)), []);
-        }
-
-        if (Versions.Stale(ifMatch, webhook.Version, $"The webhook '{name}'") is { } stale)
-        {
-            return (Results.Problem(stale), []);
+            return (Results.Problem(problem!), []);
         }
 
         var next = decide(webhook) switch
