@@ -36,7 +36,8 @@ public static class DeliverWebhookHandler
         }
 
         var webhook = route.Definition;
-        if (!limiter.TryEnter(new Uri(webhook.Url), out var lease))
+        var lease = await limiter.TryEnter(new Uri(webhook.Url), cancellation);
+        if (lease is null)
         {
             // The target has its share of calls in flight: come back shortly instead of holding a handler here.
             await context.ReScheduleCurrentAsync(time.GetUtcNow().AddMilliseconds(Random.Shared.Next(50, 250)));

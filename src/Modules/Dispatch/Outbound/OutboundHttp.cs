@@ -37,24 +37,20 @@ public sealed class OutboundHttp : IDisposable
 }
 
 /// <summary>
-/// At most N calls in flight per target (scheme, host, port). A call that finds its target full is not made to
-/// wait on a handler thread: the caller puts the delivery back for a moment, so a slow target holds only its share.
+/// At most N calls in flight per target (scheme, host, port). A call that finds its target full waits a moment (a
+/// fast target frees a place within it); if the target is still full, the caller puts the delivery back for later
+/// instead of holding a handler, so a slow target holds only its share of the handlers.
 /// </summary>
 public sealed class TargetLimiter(int perTarget)
 {
+    public static readonly TimeSpan Patience = TimeSpan.FromMilliseconds(100);
+
     private readonly ConcurrentDictionary<string, SemaphoreSlim> targets = new(StringComparer.OrdinalIgnoreCase);
 
-    public bool TryEnter(Uri url, out IDisposable? lease)
+    public async Task<IDisposable?> TryEnter(Uri url, CancellationToken cancellation)
     {
         var gate = targets.GetOrAdd($"{url.Scheme}://{url.Authority}", _ => new SemaphoreSlim(perTarget, perTarget));
-        if (gate.Wait(0))
-        {
-            lease = new Lease(gate);
-            return true;
-        }
-
-        lease = null;
-        return false;
+        return await gate.WaitAsync(Patience, cancellation) ? new Lease(gate) : null;
     }
 
     private sealed class Lease(SemaphoreSlim gate) : IDisposable
