@@ -91,6 +91,56 @@ try
     Report("sync publish p50 / p99 (ms)", $"{Percentile(s, 0.5):0.00} / {Percentile(s, 0.99):0.00}");
     Report("sync overhead p50 (ms)", (Percentile(s, 0.5) - Percentile(d, 0.5)).ToString("0.00", CultureInfo.InvariantCulture));
 
+    Console.WriteLine("4. Fan-out: one event to 1, 10 and 100 async webhooks (sequential publishes)");
+    var fanOutSamples = quick ? 50 : 200;
+    foreach (var width in new[] { 1, 10, 100 })
+    {
+        await api.RegisterEventSource("bench", $"fan{width}", new RegisterEventSource("Contact", null, EntityEvents.Updated));
+        for (var i = 0; i < width; i++)
+        {
+            await api.DefineWebhook(new DefineWebhook($"fan{width}-own-{i}", null, "bench", $"fan{width}", true, null, receiver.Url.ToString(), "json", "async", null));
+        }
+
+        await Task.Delay(1000);
+        receiver.Reset();
+        var samples = new List<double>();
+        var fanStarted = Stopwatch.GetTimestamp();
+        for (var i = 0; i < fanOutSamples; i++)
+        {
+            var t = Stopwatch.GetTimestamp();
+            (await publisher.PostAsJsonAsync("/events", new { application = "bench", eventSource = $"fan{width}", record = JsonDocument.Parse(body).RootElement })).EnsureSuccessStatusCode();
+            samples.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+        }
+
+        await receiver.WaitFor(fanOutSamples * width, TimeSpan.FromMinutes(10));
+        var sorted = samples.Order().ToArray();
+        Report($"fan-out {width}: publish p50 (ms)", Percentile(sorted, 0.5).ToString("0.00", CultureInfo.InvariantCulture));
+        Report($"fan-out {width}: deliveries/s", (fanOutSamples * width / Stopwatch.GetElapsedTime(fanStarted).TotalSeconds).ToString("0", CultureInfo.InvariantCulture));
+    }
+
+    Console.WriteLine("5. Matching: publish cost with non-matching webhooks (on another event source) defined");
+    await api.RegisterEventSource("bench", "other", new RegisterEventSource("Contact", null, EntityEvents.Updated));
+    await api.RegisterEventSource("bench", "lonely", new RegisterEventSource("Contact", null, EntityEvents.Updated));
+    var others = 0;
+    foreach (var count in quick ? new[] { 10, 1000 } : new[] { 10, 1000, 5000 })
+    {
+        for (; others < count; others++)
+        {
+            await api.DefineWebhook(new DefineWebhook($"other-{others}", null, "bench", "other", true, null, receiver.Url.ToString(), "json", "async", null));
+        }
+
+        await Task.Delay(1000);
+        var samples = new List<double>();
+        for (var i = 0; i < syncSamples; i++)
+        {
+            var t = Stopwatch.GetTimestamp();
+            (await publisher.PostAsJsonAsync("/events", new { application = "bench", eventSource = "lonely", record = JsonDocument.Parse(body).RootElement })).EnsureSuccessStatusCode();
+            samples.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+        }
+
+        Report($"{count} non-matching webhooks: publish p50 (ms)", Percentile(samples.Order().ToArray(), 0.5).ToString("0.00", CultureInfo.InvariantCulture));
+    }
+
     Console.WriteLine();
     Console.WriteLine($"| measure ({Environment.ProcessorCount} cores, {(quick ? "quick" : "full")}) | value |");
     Console.WriteLine("|---|---|");
