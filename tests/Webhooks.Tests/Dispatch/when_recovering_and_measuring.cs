@@ -77,5 +77,7 @@ public sealed class when_recovering_and_measuring(AppFixture fixture) : AppTest(
             .StatusCode.ShouldBe(HttpStatusCode.BadRequest);
         (await Should.ThrowAsync<ApiException>(() => Fixture.Client(TestKeys.Auditor).RecoverWebhook("recoverable", new RecoverWindow(since))))
             .StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        (await Should.ThrowAsync<ApiException>(() => Fixture.Client(TestKeys.Admin).RecoverWebhook("nobody", new RecoverWindow(since))))
+            .StatusCode.ShouldBe(HttpStatusCode.NotFound);
     }
 }
