@@ -10,6 +10,17 @@ public static class Paging
         .Check(limit is null or >= 1 and <= Cursor.MaxLimit, "limit", $"The limit must be between 1 and {Cursor.MaxLimit}.")
         .ToProblem();
 
+    /// <summary>A page of an event stream's changes, oldest first, the cursor being the last version shown.</summary>
+    public static Contracts.Page<TView> ByVersion<TRow, TView>(
+        IEnumerable<TRow> rows, Func<TRow, long> version, Func<TRow, TView> view, string? after, int? limit)
+    {
+        Cursor.TryDecode(after, out var afterKey);
+        var from = long.TryParse(afterKey, System.Globalization.CultureInfo.InvariantCulture, out var last) ? last : 0;
+        var take = limit ?? Cursor.DefaultLimit;
+        var page = rows.Where(r => version(r) > from).Take(take + 1).ToList();
+        return Page(page, take, view, r => version(r).ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     public static Contracts.Page<TView> Page<TRow, TView>(
         IReadOnlyList<TRow> rows, int limit, Func<TRow, TView> view, Func<TRow, string> key)
     {

@@ -14,27 +14,16 @@ using Wolverine.Tracking;
 
 namespace Webhooks.Tests.Dispatch;
 
-public sealed class when_publishing_events(AppFixture fixture) : AppTest(fixture)
+public sealed class when_publishing_events(AppFixture fixture) : ReceiverTest(fixture)
 {
-    private Receiver receiver = null!;
-
-    public override async Task InitializeAsync()
-    {
-        await base.InitializeAsync();
-        await Fixture.DispatchCatalog();
-        receiver = await Receiver.Start();
-    }
-
-    public override async Task DisposeAsync() => await receiver.DisposeAsync();
-
     [Fact]
     public async Task an_async_webhook_receives_the_hornbill_payload_signed_and_authenticated()
     {
         var key = await Fixture.CreatedKey(username: "crm-user", password: "crm-pw");
-        await Fixture.Hook("notify-crm", receiver.Url, keyId: key.Id);
+        await Fixture.Hook("notify-crm", Receiver.Url, keyId: key.Id);
 
         var answer = await Host.Publish(HttpStatusCode.Accepted);
-        var request = (await receiver.WaitFor(1)).Single();
+        var request = (await Receiver.WaitFor(1)).Single();
 
         var delivery = answer.GetProperty("deliveries").EnumerateArray().Single();
         delivery.GetProperty("status").GetString().ShouldBe("pending");
@@ -67,10 +56,10 @@ public sealed class when_publishing_events(AppFixture fixture) : AppTest(fixture
     [Fact]
     public async Task an_xml_webhook_receives_well_formed_xml()
     {
-        await Fixture.Hook("xml-hook", receiver.Url, format: PayloadFormats.Xml);
+        await Fixture.Hook("xml-hook", Receiver.Url, format: PayloadFormats.Xml);
 
         await Host.Publish(HttpStatusCode.Accepted, DispatchSetup.Event(new { h_name = "A & <B>", h_n = 5, h_null = (string?)null }));
-        var request = (await receiver.WaitFor(1)).Single();
+        var request = (await Receiver.WaitFor(1)).Single();
 
         request.Header("Content-Type").ShouldBe("application/xml; charset=utf-8");
         var xml = System.Xml.Linq.XDocument.Parse(request.Text).Root!;
@@ -90,7 +79,7 @@ public sealed class when_publishing_events(AppFixture fixture) : AppTest(fixture
             context.Response.ContentType = "text/plain; charset=utf-8";
             await context.Response.WriteAsync("Ticket system is down");
         };
-        await Fixture.Hook("sync-ok", receiver.Url, PostModes.Sync);
+        await Fixture.Hook("sync-ok", Receiver.Url, PostModes.Sync);
         await Fixture.Hook("sync-failing", failing.Url, PostModes.Sync);
 
         var answer = await Host.Publish(HttpStatusCode.OK);
@@ -102,7 +91,7 @@ public sealed class when_publishing_events(AppFixture fixture) : AppTest(fixture
         warning.GetProperty("message").GetString().ShouldBe("Ticket system is down");
         answer.GetProperty("deliveries").EnumerateArray().Select(d => (d.GetProperty("webhook").GetString(), d.GetProperty("status").GetString()))
             .ShouldBe([("sync-ok", "succeeded"), ("sync-failing", "failed")], ignoreOrder: true);
-        receiver.Requests.Count.ShouldBe(1, "sync webhooks are called once, not retried");
+        Receiver.Requests.Count.ShouldBe(1, "sync webhooks are called once, not retried");
         failing.Requests.Count.ShouldBe(1);
     }
 
@@ -117,7 +106,7 @@ public sealed class when_publishing_events(AppFixture fixture) : AppTest(fixture
             await context.Response.WriteAsync("Le contact « Gary » est verrouillé", Encoding.UTF8);
         };
         await Fixture.Hook("gatekeeper", critical.Url, PostModes.SyncCritical);
-        await Fixture.Hook("async-after", receiver.Url);
+        await Fixture.Hook("async-after", Receiver.Url);
 
         var problem = await Host.Publish(HttpStatusCode.UnprocessableEntity);
 
@@ -127,8 +116,9 @@ public sealed class when_publishing_events(AppFixture fixture) : AppTest(fixture
         problem.GetProperty("statusCode").GetInt32().ShouldBe(403);
         problem.GetProperty("eventId").GetGuid().ShouldNotBe(Guid.Empty);
         problem.GetProperty("errors").EnumerateArray().Single().GetProperty("webhook").GetString().ShouldBe("gatekeeper");
+        problem.GetProperty("deliveries").EnumerateArray().Select(d => d.GetProperty("webhook").GetString()).ShouldBe(["gatekeeper"]);
         await Task.Delay(300);
-        receiver.Requests.ShouldBeEmpty("a vetoed event schedules no async delivery");
+        Receiver.Requests.ShouldBeEmpty("a vetoed event schedules no async delivery");
     }
 
     [Theory]
@@ -137,18 +127,18 @@ public sealed class when_publishing_events(AppFixture fixture) : AppTest(fixture
     [InlineData("connection refused", "could not be called")]
     public async Task a_sync_critical_failure_of_any_kind_vetoes_with_a_message_naming_the_webhook(string failure, string message)
     {
-        var target = receiver.Url;
+        var target = Receiver.Url;
         switch (failure)
         {
             case "500 without a body":
-                receiver.Respond = (context, _) =>
+                Receiver.Respond = (context, _) =>
                 {
                     context.Response.StatusCode = 500;
                     return Task.CompletedTask;
                 };
                 break;
             case "timeout":
-                receiver.Respond = (_, _) => Task.Delay(TimeSpan.FromSeconds(3));
+                Receiver.Respond = (_, _) => Task.Delay(TimeSpan.FromSeconds(3));
                 break;
             default:
                 await using (var closed = await Receiver.Start())
@@ -171,15 +161,15 @@ public sealed class when_publishing_events(AppFixture fixture) : AppTest(fixture
     [Fact]
     public async Task a_failing_async_delivery_is_retried_with_the_same_webhook_id_until_it_succeeds()
     {
-        receiver.Respond = (context, number) =>
+        Receiver.Respond = (context, number) =>
         {
             context.Response.StatusCode = number <= 2 ? 500 : 200;
             return Task.CompletedTask;
         };
-        await Fixture.Hook("flaky", receiver.Url);
+        await Fixture.Hook("flaky", Receiver.Url);
 
         var answer = await Host.Publish(HttpStatusCode.Accepted);
-        var requests = await receiver.WaitFor(3);
+        var requests = await Receiver.WaitFor(3);
 
         var deliveryId = answer.GetProperty("deliveries")[0].GetProperty("id").GetGuid();
         requests.Select(r => r.Header("webhook-id")).ShouldAllBe(id => id == deliveryId.ToString());
@@ -192,30 +182,30 @@ public sealed class when_publishing_events(AppFixture fixture) : AppTest(fixture
     [Fact]
     public async Task an_async_delivery_that_never_succeeds_fails_after_the_schedule()
     {
-        receiver.Respond = (context, _) =>
+        Receiver.Respond = (context, _) =>
         {
             context.Response.StatusCode = 503;
             return Task.CompletedTask;
         };
-        await Fixture.Hook("down", receiver.Url);
+        await Fixture.Hook("down", Receiver.Url);
 
         var answer = await Host.Publish(HttpStatusCode.Accepted);
         var deliveryId = answer.GetProperty("deliveries")[0].GetProperty("id").GetGuid();
 
         await WaitUntil(deliveryId, typeof(DeliveryFailed));
-        receiver.Requests.Count.ShouldBe(4, "one attempt and three retries, as the schedule says");
+        Receiver.Requests.Count.ShouldBe(4, "one attempt and three retries, as the schedule says");
         (await Stream(deliveryId)).OfType<DeliveryFailed>().Single().Reason.ShouldContain("Gave up after 4 attempts");
     }
 
     [Fact]
     public async Task a_410_gone_disables_the_webhook_as_the_system()
     {
-        receiver.Respond = (context, _) =>
+        Receiver.Respond = (context, _) =>
         {
             context.Response.StatusCode = 410;
             return Task.CompletedTask;
         };
-        await Fixture.Hook("gone", receiver.Url);
+        await Fixture.Hook("gone", Receiver.Url);
 
         await Host.Publish(HttpStatusCode.Accepted);
 
@@ -223,22 +213,22 @@ public sealed class when_publishing_events(AppFixture fixture) : AppTest(fixture
         webhook.Enabled.ShouldBeFalse();
         webhook.DisabledReason!.ShouldContain("410");
         (await Fixture.Client(TestKeys.Admin).GetWebhookHistory("gone")).Items[^1].Actor.ShouldBe("system");
-        receiver.Requests.Count.ShouldBe(1);
+        Receiver.Requests.Count.ShouldBe(1);
     }
 
     [Fact]
     public async Task a_retry_after_is_honoured()
     {
-        receiver.Respond = (context, number) =>
+        Receiver.Respond = (context, number) =>
         {
             context.Response.StatusCode = number == 1 ? 429 : 200;
             context.Response.Headers.RetryAfter = "1";
             return Task.CompletedTask;
         };
-        await Fixture.Hook("throttled", receiver.Url);
+        await Fixture.Hook("throttled", Receiver.Url);
 
         await Host.Publish(HttpStatusCode.Accepted);
-        var requests = await receiver.WaitFor(2);
+        var requests = await Receiver.WaitFor(2);
 
         (requests[1].At - requests[0].At).ShouldBeGreaterThan(TimeSpan.FromMilliseconds(900), "the target asked for a second; the schedule says 50 ms");
     }
@@ -246,8 +236,8 @@ public sealed class when_publishing_events(AppFixture fixture) : AppTest(fixture
     [Fact]
     public async Task a_trigger_expression_filters_events_and_one_that_cannot_be_evaluated_skips_with_its_reason()
     {
-        await Fixture.Hook("only-g", receiver.Url, trigger: "LEFT(h_name) = 'G' AND h_email NOT NULL");
-        await Fixture.Hook("broken", receiver.Url, trigger: "LEFT(h_name, h_count) = 'x'");
+        await Fixture.Hook("only-g", Receiver.Url, trigger: "LEFT(h_name) = 'G' AND h_email NOT NULL");
+        await Fixture.Hook("broken", Receiver.Url, trigger: "LEFT(h_name, h_count) = 'x'");
 
         var answer = await Host.Publish(HttpStatusCode.Accepted, DispatchSetup.Event(new { h_name = "Bob", h_email = "b@x", h_count = -1 }));
         var deliveries = answer.GetProperty("deliveries").EnumerateArray().ToList();
@@ -257,23 +247,23 @@ public sealed class when_publishing_events(AppFixture fixture) : AppTest(fixture
         skipped.Reason.ShouldContain("cannot be evaluated");
 
         await Host.Publish(HttpStatusCode.Accepted, DispatchSetup.Event(new { h_name = "Gary", h_email = "g@x", h_count = 1 }));
-        (await receiver.WaitFor(1)).Single().Text.ShouldContain("Gary");
+        (await Receiver.WaitFor(1)).Single().Text.ShouldContain("Gary");
         await Task.Delay(300);
-        receiver.Requests.Count.ShouldBe(1, "only-g matched; broken evaluated to false this time");
+        Receiver.Requests.Count.ShouldBe(1, "only-g matched; broken evaluated to false this time");
     }
 
     [Fact]
     public async Task a_repeated_idempotency_key_returns_the_first_answer_and_delivers_nothing_again()
     {
-        await Fixture.Hook("notify-crm", receiver.Url);
+        await Fixture.Hook("notify-crm", Receiver.Url);
 
         var first = await Host.Publish(HttpStatusCode.Accepted, idempotencyKey: "order-42");
-        await receiver.WaitFor(1);
+        await Receiver.WaitFor(1);
         var second = await Host.Publish(HttpStatusCode.Accepted, idempotencyKey: "order-42");
         await Task.Delay(300);
 
         second.GetProperty("eventId").GetGuid().ShouldBe(first.GetProperty("eventId").GetGuid());
-        receiver.Requests.Count.ShouldBe(1);
+        Receiver.Requests.Count.ShouldBe(1);
 
         var reused = await Host.Publish(HttpStatusCode.UnprocessableEntity, DispatchSetup.Event(new { h_name = "Other" }), idempotencyKey: "order-42");
         reused.GetProperty("type").GetString().ShouldBe("urn:webhooks:idempotency-key-reused");
@@ -282,7 +272,7 @@ public sealed class when_publishing_events(AppFixture fixture) : AppTest(fixture
     [Fact]
     public async Task applications_publish_in_process_with_the_same_answer()
     {
-        await Fixture.Hook("notify-crm", receiver.Url);
+        await Fixture.Hook("notify-crm", Receiver.Url);
 
         PublishResult result = null!;
         await Host.ExecuteAndWaitAsync(async () => result = await Host.MessageBus().InvokeAsync<PublishResult>(new PublishEntityEvent(
@@ -291,7 +281,7 @@ public sealed class when_publishing_events(AppFixture fixture) : AppTest(fixture
 
         result.Outcome.ShouldBe(PublishOutcome.Accepted);
         result.Deliveries.Single().Webhook.ShouldBe("notify-crm");
-        (await receiver.WaitFor(1)).Single().Header("webhook-id").ShouldBe(result.Deliveries.Single().Id.ToString());
+        (await Receiver.WaitFor(1)).Single().Header("webhook-id").ShouldBe(result.Deliveries.Single().Id.ToString());
     }
 
     [Fact]
@@ -300,7 +290,7 @@ public sealed class when_publishing_events(AppFixture fixture) : AppTest(fixture
         await using var slow = await Receiver.Start();
         slow.Respond = (_, _) => Task.Delay(TimeSpan.FromMilliseconds(800));
         await Fixture.Hook("slow", slow.Url);
-        await Fixture.Hook("fast", receiver.Url);
+        await Fixture.Hook("fast", Receiver.Url);
 
         for (var i = 0; i < 20; i++)
         {
@@ -312,7 +302,7 @@ public sealed class when_publishing_events(AppFixture fixture) : AppTest(fixture
             });
         }
 
-        await receiver.WaitFor(20, TimeSpan.FromSeconds(10));
+        await Receiver.WaitFor(20, TimeSpan.FromSeconds(10));
         slow.Requests.Count.ShouldBeLessThan(20, "the fast target got all 20 while the slow one was still busy");
         await slow.WaitFor(20, TimeSpan.FromSeconds(30));
     }

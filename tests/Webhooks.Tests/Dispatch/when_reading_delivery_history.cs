@@ -8,33 +8,22 @@ using Wolverine.Tracking;
 
 namespace Webhooks.Tests.Dispatch;
 
-public sealed class when_reading_delivery_history(AppFixture fixture) : AppTest(fixture)
+public sealed class when_reading_delivery_history(AppFixture fixture) : ReceiverTest(fixture)
 {
-    private Receiver receiver = null!;
-
-    public override async Task InitializeAsync()
-    {
-        await base.InitializeAsync();
-        await Fixture.DispatchCatalog();
-        receiver = await Receiver.Start();
-    }
-
-    public override async Task DisposeAsync() => await receiver.DisposeAsync();
-
     [Fact]
     public async Task a_delivery_shows_every_attempt_with_authorization_redacted()
     {
         var key = await Fixture.CreatedKey(password: "never-in-history");
-        receiver.Respond = async (context, number) =>
+        Receiver.Respond = async (context, number) =>
         {
             context.Response.StatusCode = number == 1 ? 500 : 200;
             await context.Response.WriteAsync(number == 1 ? "boom" : "ok");
         };
-        await Fixture.Hook("notify-crm", receiver.Url, keyId: key.Id);
+        await Fixture.Hook("notify-crm", Receiver.Url, keyId: key.Id);
 
         var answer = await Host.Publish(HttpStatusCode.Accepted);
         var id = answer.GetProperty("deliveries")[0].GetProperty("id").GetGuid();
-        await receiver.WaitFor(2);
+        await Receiver.WaitFor(2);
         var delivery = await Eventually(() => Fixture.Client(TestKeys.Auditor).GetDelivery(id), d => d.Status == DeliveryStatuses.Succeeded);
 
         delivery.Webhook.ShouldBe("notify-crm");
@@ -57,12 +46,12 @@ public sealed class when_reading_delivery_history(AppFixture fixture) : AppTest(
             context.Response.StatusCode = 400;
             return Task.CompletedTask;
         };
-        await Fixture.Hook("good", receiver.Url);
+        await Fixture.Hook("good", Receiver.Url);
         await Fixture.Hook("bad", other.Url, Webhooks.Definitions.Contracts.PostModes.Sync);
         var before = DateTimeOffset.UtcNow;
         var first = await Host.Publish(HttpStatusCode.OK);
         var second = await Host.Publish(HttpStatusCode.OK);
-        await receiver.WaitFor(2);
+        await Receiver.WaitFor(2);
 
         var auditor = Fixture.Client(TestKeys.Auditor);
         var all = await Eventually(() => auditor.ListDeliveries(), p => p.Items.Count == 4 && p.Items.All(d => d.Status != DeliveryStatuses.Pending));
@@ -84,19 +73,19 @@ public sealed class when_reading_delivery_history(AppFixture fixture) : AppTest(
     [Fact]
     public async Task a_failed_delivery_is_redelivered_with_the_same_webhook_id_to_a_receiver_that_now_answers_200()
     {
-        receiver.Respond = (context, number) =>
+        Receiver.Respond = (context, number) =>
         {
             context.Response.StatusCode = number <= 4 ? 500 : 200;
             return Task.CompletedTask;
         };
-        await Fixture.Hook("notify-crm", receiver.Url);
+        await Fixture.Hook("notify-crm", Receiver.Url);
         var answer = await Host.Publish(HttpStatusCode.Accepted);
         var id = answer.GetProperty("deliveries")[0].GetProperty("id").GetGuid();
         await Eventually(() => Fixture.Client(TestKeys.Admin).GetDelivery(id), d => d.Status == DeliveryStatuses.Failed);
 
         var admin = Fixture.Client(TestKeys.Admin);
         (await admin.Redeliver(id)).Status.ShouldBe(DeliveryStatuses.Pending);
-        var requests = await receiver.WaitFor(5);
+        var requests = await Receiver.WaitFor(5);
 
         requests[4].Header("webhook-id").ShouldBe(id.ToString());
         var delivery = await Eventually(() => admin.GetDelivery(id), d => d.Status == DeliveryStatuses.Succeeded);
@@ -114,8 +103,8 @@ public sealed class when_reading_delivery_history(AppFixture fixture) : AppTest(
         (await Should.ThrowAsync<ApiException>(() => admin.ListDeliveries(status: "lost"))).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
         (await Should.ThrowAsync<ApiException>(() => admin.ListDeliveries(after: "bm9wZQ"))).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
 
-        receiver.Respond = (_, _) => Task.Delay(TimeSpan.FromSeconds(3));
-        await Fixture.Hook("slow", receiver.Url);
+        Receiver.Respond = (_, _) => Task.Delay(TimeSpan.FromSeconds(3));
+        await Fixture.Hook("slow", Receiver.Url);
         var answer = await Host.Publish(HttpStatusCode.Accepted);
         var id = answer.GetProperty("deliveries")[0].GetProperty("id").GetGuid();
         (await Should.ThrowAsync<ApiException>(() => admin.Redeliver(id))).StatusCode.ShouldBe(HttpStatusCode.Conflict);

@@ -5,23 +5,12 @@ using Webhooks.Tests.Infrastructure;
 
 namespace Webhooks.Tests.Dispatch;
 
-public sealed class when_recovering_and_measuring(AppFixture fixture) : AppTest(fixture)
+public sealed class when_recovering_and_measuring(AppFixture fixture) : ReceiverTest(fixture)
 {
-    private Receiver receiver = null!;
-
-    public override async Task InitializeAsync()
-    {
-        await base.InitializeAsync();
-        await Fixture.DispatchCatalog();
-        receiver = await Receiver.Start();
-    }
-
-    public override async Task DisposeAsync() => await receiver.DisposeAsync();
-
     [Fact]
     public async Task statistics_count_deliveries_by_status_and_give_call_latency_percentiles()
     {
-        receiver.Respond = async (context, number) =>
+        Receiver.Respond = async (context, number) =>
         {
             if (number == 4)
             {
@@ -30,7 +19,7 @@ public sealed class when_recovering_and_measuring(AppFixture fixture) : AppTest(
 
             context.Response.StatusCode = number == 3 ? 400 : 200;
         };
-        await Fixture.Hook("measured", receiver.Url, Webhooks.Definitions.Contracts.PostModes.Sync);
+        await Fixture.Hook("measured", Receiver.Url, Webhooks.Definitions.Contracts.PostModes.Sync);
         var before = DateTimeOffset.UtcNow;
         for (var i = 0; i < 4; i++)
         {
@@ -55,21 +44,21 @@ public sealed class when_recovering_and_measuring(AppFixture fixture) : AppTest(
     [Fact]
     public async Task recover_redelivers_every_failed_delivery_since_then()
     {
-        receiver.Respond = (context, _) =>
+        Receiver.Respond = (context, _) =>
         {
             context.Response.StatusCode = 400;
             return Task.CompletedTask;
         };
-        await Fixture.Hook("recoverable", receiver.Url, Webhooks.Definitions.Contracts.PostModes.Sync);
+        await Fixture.Hook("recoverable", Receiver.Url, Webhooks.Definitions.Contracts.PostModes.Sync);
         var since = DateTimeOffset.UtcNow;
         var first = await Host.Publish(HttpStatusCode.OK);
         var second = await Host.Publish(HttpStatusCode.OK);
-        receiver.Respond = (context, _) => Task.CompletedTask;
+        Receiver.Respond = (context, _) => Task.CompletedTask;
 
         var result = await Fixture.Client(TestKeys.Admin).RecoverWebhook("recoverable", new RecoverWindow(since));
 
         result.Redelivered.ShouldBe(2);
-        var again = await receiver.WaitFor(4);
+        var again = await Receiver.WaitFor(4);
         again.Skip(2).Select(r => r.Header("webhook-id")).ShouldBe(
             [first.GetProperty("deliveries")[0].GetProperty("id").GetString(), second.GetProperty("deliveries")[0].GetProperty("id").GetString()],
             ignoreOrder: true);

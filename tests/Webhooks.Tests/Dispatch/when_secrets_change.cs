@@ -6,32 +6,21 @@ using Wolverine.Tracking;
 
 namespace Webhooks.Tests.Dispatch;
 
-public sealed class when_secrets_change(AppFixture fixture) : AppTest(fixture)
+public sealed class when_secrets_change(AppFixture fixture) : ReceiverTest(fixture)
 {
-    private Receiver receiver = null!;
-
-    public override async Task InitializeAsync()
-    {
-        await base.InitializeAsync();
-        await Fixture.DispatchCatalog();
-        receiver = await Receiver.Start();
-    }
-
-    public override async Task DisposeAsync() => await receiver.DisposeAsync();
-
     [Fact]
     public async Task during_a_signing_secret_rotation_deliveries_verify_with_either_secret()
     {
-        await Fixture.Hook("notify-crm", receiver.Url);
+        await Fixture.Hook("notify-crm", Receiver.Url);
         var admin = Fixture.Client(TestKeys.Admin);
         var before = await admin.GetSigningSecret("notify-crm");
         await Host.Publish(HttpStatusCode.Accepted);
-        DispatchSetup.SignedBy((await receiver.WaitFor(1))[0], before.Secret).ShouldBeTrue();
+        DispatchSetup.SignedBy((await Receiver.WaitFor(1))[0], before.Secret).ShouldBeTrue();
 
         Webhooks.Definitions.Contracts.SigningSecretView rotated = null!;
         await Host.ExecuteAndWaitAsync(async () => rotated = await admin.RotateSigningSecret("notify-crm"));
         await Host.Publish(HttpStatusCode.Accepted);
-        var during = (await receiver.WaitFor(2))[1];
+        var during = (await Receiver.WaitFor(2))[1];
 
         during.Header("webhook-signature")!.Split(' ').Length.ShouldBe(2);
         DispatchSetup.SignedBy(during, rotated.Secret).ShouldBeTrue("receivers that switched verify with the new secret");
@@ -43,14 +32,14 @@ public sealed class when_secrets_change(AppFixture fixture) : AppTest(fixture)
     public async Task a_rotated_keysafe_credential_is_used_from_the_next_delivery_on()
     {
         var key = await Fixture.CreatedKey(username: "u1", password: "p1");
-        await Fixture.Hook("notify-crm", receiver.Url, keyId: key.Id);
+        await Fixture.Hook("notify-crm", Receiver.Url, keyId: key.Id);
         await Host.Publish(HttpStatusCode.Accepted);
-        (await receiver.WaitFor(1))[0].Header("Authorization").ShouldBe(Basic("u1", "p1"));
+        (await Receiver.WaitFor(1))[0].Header("Authorization").ShouldBe(Basic("u1", "p1"));
 
         await Host.ExecuteAndWaitAsync(() => Fixture.Client(TestKeys.KeySafe).RotateKeySecret(key.Id, new RotateKeySecret("u2", "p2")));
         await Host.Publish(HttpStatusCode.Accepted);
 
-        (await receiver.WaitFor(2))[1].Header("Authorization").ShouldBe(Basic("u2", "p2"));
+        (await Receiver.WaitFor(2))[1].Header("Authorization").ShouldBe(Basic("u2", "p2"));
     }
 
     private static string Basic(string user, string password) => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}"));

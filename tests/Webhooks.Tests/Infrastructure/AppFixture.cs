@@ -91,3 +91,18 @@ public abstract class AppTest(AppFixture fixture) : IAsyncLifetime
 
     public virtual Task DisposeAsync() => Task.CompletedTask;
 }
+
+/// <summary>Base of dispatch tests: the catalog's event source known to Dispatch, and a fresh receiver on loopback.</summary>
+public abstract class ReceiverTest(AppFixture fixture) : AppTest(fixture)
+{
+    protected Receiver Receiver { get; private set; } = null!;
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        await Fixture.DispatchCatalog();
+        Receiver = await Receiver.Start();
+    }
+
+    public override async Task DisposeAsync() => await Receiver.DisposeAsync();
+}

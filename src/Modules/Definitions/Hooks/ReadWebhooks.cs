@@ -102,12 +102,8 @@ public static class WebhookHistoryEndpoint
             return Results.Problem(WebhookLookup.NotFound(name));
         }
 
-        Cursor.TryDecode(after, out var afterVersion);
-        var from = long.TryParse(afterVersion, CultureInfo.InvariantCulture, out var version) ? version : 0;
-        var take = limit ?? Cursor.DefaultLimit;
         var events = await session.Events.FetchStreamAsync(webhook.Id, token: cancellation);
-        var changes = events.Where(e => e.Version > from).Take(take + 1).Select(Describe).ToList();
-        return Results.Ok(Paging.Page(changes, take, c => c, c => c.Version.ToString(CultureInfo.InvariantCulture)));
+        return Results.Ok(Paging.ByVersion(events, e => e.Version, Describe, after, limit));
     }
 
     public static WebhookChange Describe(IEvent e) => e.Data switch

@@ -207,7 +207,7 @@ public sealed class Redeliveries(DispatchCatalog catalog, GroupCommit commits, T
             }
 
             var entity = new EntityEvent(source, published.At, published.ActionBy, published.ActionByName, published.CallingSessionId, published.Record);
-            work.Add((delivery, route.Definition.PayloadFormat == PayloadFormats.Xml ? Payload.Xml(entity) : Payload.Json(entity)));
+            work.Add((delivery, Payload.For(route.Definition.PayloadFormat, entity)));
         }
 
         if (work.Count > 0)

@@ -46,7 +46,7 @@ public static class TestWebhookEndpoint
         var now = time.GetUtcNow();
         var record = source.SampleRecord ?? JsonSerializer.SerializeToElement(new { });
         var entity = new EntityEvent(source, now, user.Actor(), null, null, record);
-        var body = webhook.PayloadFormat == PayloadFormats.Xml ? Payload.Xml(entity) : Payload.Json(entity);
+        var body = Payload.For(webhook.PayloadFormat, entity);
         var (eventId, deliveryId) = (Guid.CreateVersion7(), Guid.CreateVersion7());
         var outcome = await caller.Post(webhook, deliveryId, body, options.SyncTimeout, cancellation);
         var attempted = Attempts.Attempted(deliveryId, 1, now, outcome);

@@ -82,8 +82,7 @@ public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, TimePro
             Content = new ByteArrayContent(body),
             Version = HttpVersion.Version11,
         };
-        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(
-            webhook.PayloadFormat == PayloadFormats.Xml ? Payload.XmlContentType : Payload.JsonContentType);
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(Payload.ContentTypeFor(webhook.PayloadFormat));
         request.Headers.TryAddWithoutValidation("webhook-id", id);
         request.Headers.TryAddWithoutValidation("webhook-timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
         request.Headers.TryAddWithoutValidation("webhook-signature", signature);

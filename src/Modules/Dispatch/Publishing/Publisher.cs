@@ -206,11 +206,19 @@ public sealed class Publisher(
     /// <summary>Renders each format at most once per event, whatever the fan-out.</summary>
     private sealed class Payloads(EntityEvent entity)
     {
-        private byte[]? json;
-        private byte[]? xml;
+        private readonly Dictionary<string, byte[]> rendered = new(StringComparer.Ordinal);
 
-        public byte[] For(WebhookDefinition webhook) => webhook.PayloadFormat == PayloadFormats.Xml
-            ? xml ??= Payload.Xml(entity)
-            : json ??= Payload.Json(entity);
+        public byte[] For(WebhookDefinition webhook)
+        {
+            lock (rendered)
+            {
+                if (!rendered.TryGetValue(webhook.PayloadFormat, out var body))
+                {
+                    rendered[webhook.PayloadFormat] = body = Payload.For(webhook.PayloadFormat, entity);
+                }
+
+                return body;
+            }
+        }
     }
 }

@@ -21,6 +21,13 @@ public static class Payload
     public const string XmlContentType = "application/xml; charset=utf-8";
     private const string XsiNamespace = "http://www.w3.org/2001/XMLSchema-instance";
 
+    /// <summary>The body in the webhook's payload format.</summary>
+    public static byte[] For(string payloadFormat, EntityEvent e) =>
+        payloadFormat == Definitions.Contracts.PayloadFormats.Xml ? Xml(e) : Json(e);
+
+    public static string ContentTypeFor(string payloadFormat) =>
+        payloadFormat == Definitions.Contracts.PayloadFormats.Xml ? XmlContentType : JsonContentType;
+
     public static string EventTime(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     public static byte[] Json(EntityEvent e)

@@ -50,7 +50,7 @@ public static class UpdateKeyEndpoint
         var description = request.Description is null ? key.Description : CreateKeyEndpoint.Blank(request.Description);
         if (Key.Normalize(name) != key.NormalizedName && await KeyNames.Taken(session, name, except: id, cancellation))
         {
-            return Results.Problem(Problems.Conflict($"A key named '{name}' exists already; choose another name."));
+            return Results.Problem(KeyNames.Conflict(name));
         }
 
         var changed = new List<string>();

@@ -41,7 +41,7 @@ public static class CreateKeyEndpoint
         var name = request.Name!.Trim();
         if (await KeyNames.Taken(session, name, except: null, cancellation))
         {
-            return Results.Problem(Problems.Conflict($"A key named '{name}' exists already; choose another name."));
+            return Results.Problem(KeyNames.Conflict(name));
         }
 
         var id = Guid.CreateVersion7();
@@ -57,6 +57,8 @@ public static class CreateKeyEndpoint
 
 internal static class KeyNames
 {
+    public static ProblemDetails Conflict(string name) => Problems.Conflict($"A key named '{name}' exists already; choose another name.");
+
     public static async Task<bool> Taken(IQuerySession session, string name, Guid? except, CancellationToken cancellation)
     {
         var normalized = Key.Normalize(name);

@@ -58,11 +58,7 @@ public static class KeyHistoryEndpoint
             return Results.Problem(KeyProblems.NotFound(id));
         }
 
-        Cursor.TryDecode(after, out var afterVersion);
-        var from = long.TryParse(afterVersion, out var version) ? version : 0;
-        var take = limit ?? Cursor.DefaultLimit;
-        var changes = events.Where(e => e.Version > from).Select(e => Describe(e.Version, e.Data)).Take(take + 1).ToList();
-        return Results.Ok(Paging.Page(changes, take, c => c, c => c.Version.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        return Results.Ok(Paging.ByVersion(events, e => e.Version, e => Describe(e.Version, e.Data), after, limit));
     }
 
     public static KeyChange Describe(long version, object data) => data switch
