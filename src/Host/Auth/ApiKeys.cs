@@ -27,8 +27,6 @@ public sealed class ApiKeys
 
     private ApiKeys(List<(byte[] Digest, ClaimsPrincipal Principal)> keys) => this.keys = keys;
 
-    public int Count => keys.Count;
-
     /// <summary>Whether the only key is the Development environment's built-in one.</summary>
     public bool UsesDevelopmentKey { get; private init; }
 
