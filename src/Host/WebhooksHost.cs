@@ -65,6 +65,8 @@ public static partial class WebhooksHost
             // Two writers raced on one stream or document: try again on fresh state before giving up.
             opts.OnException<ConcurrencyException>()
                 .RetryWithCooldown(TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(250));
+            // The database went away (restart, failover): hold the message and try again until it is back.
+            opts.OnException(DatabaseOutage.Is, "the database is unreachable").RetryWithCooldown(DatabaseOutage.Cooldowns);
             // Handlers and endpoints run from the code pre-generated into Internal/Generated (README: "Generated code").
             opts.CodeGeneration.TypeLoadMode = TypeLoadMode.Static;
             if (builder.Configuration["Webhooks:GeneratedCodePath"] is { Length: > 0 } generatedCodePath)

@@ -9,8 +9,8 @@ namespace Webhooks.Host.Api;
 
 /// <summary>
 /// Every error is an RFC 9457 problem: unknown routes and methods through status code pages, lost races on an
-/// event stream as 409, bad requests Kestrel rejects with their own status, anything else as a bare 500 that
-/// says nothing of its cause (the log has it).
+/// event stream as 409, an unreachable database as 503 with Retry-After, bad requests Kestrel rejects with their own
+/// status, anything else as a bare 500 that says nothing of its cause (the log has it).
 /// </summary>
 public static class ErrorHandling
 {
@@ -74,6 +74,14 @@ internal sealed partial class KnownExceptions(IProblemDetailsService problems, I
                 Status = StatusCodes.Status500InternalServerError,
                 Detail = unavailable.Message,
             },
+            _ when DatabaseOutage.Is(exception) => new ProblemDetails
+            {
+                Type = "urn:webhooks:unavailable",
+                Title = "Database unavailable",
+                Status = StatusCodes.Status503ServiceUnavailable,
+                Detail = "The database cannot be reached at the moment, so this request was not completed. Retry shortly; " +
+                    "send events again with the same Idempotency-Key so that none is published twice.",
+            },
             BadHttpRequestException bad => new ProblemDetails
             {
                 Type = Problems.ValidationType,
@@ -91,6 +99,11 @@ internal sealed partial class KnownExceptions(IProblemDetailsService problems, I
         }
 
         httpContext.Response.StatusCode = problem.Status!.Value;
+        if (problem.Status == StatusCodes.Status503ServiceUnavailable)
+        {
+            httpContext.Response.Headers.RetryAfter = "1";
+        }
+
         if (problem.Status >= StatusCodes.Status500InternalServerError)
         {
             LogServerError(logger, exception);

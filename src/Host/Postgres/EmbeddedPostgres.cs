@@ -50,9 +50,10 @@ public sealed class EmbeddedPostgres
 
     /// <summary>
     /// Starts the cluster in <paramref name="dataDirectory"/>, creating it on first use. A server already running on
-    /// that directory (a second host, or one left behind by a host that was killed) is used as it is.
+    /// that directory (a second host, or one left behind by a host that was killed) is used as it is. The port is a free
+    /// loopback port unless <paramref name="port"/> asks for one (a server restarted where its clients expect it).
     /// </summary>
-    public static EmbeddedPostgres Start(string dataDirectory, string? binDirectory = null)
+    public static EmbeddedPostgres Start(string dataDirectory, string? binDirectory = null, int? port = null)
     {
         dataDirectory = Path.GetFullPath(dataDirectory);
         var bin = PostgresBinaries.Find(binDirectory);
@@ -83,12 +84,12 @@ public sealed class EmbeddedPostgres
         // PostgreSQL itself refuses to start over a pid that is alive, so remove it first.
         File.Delete(Path.Combine(dataDirectory, "postmaster.pid"));
 
-        var port = FreeLoopbackPort();
-        var postgres = new EmbeddedPostgres(dataDirectory, bin, runAs, port, password);
+        var listenOn = port ?? FreeLoopbackPort();
+        var postgres = new EmbeddedPostgres(dataDirectory, bin, runAs, listenOn, password);
         postgres.PgCtl(
             "start", "-w", "-t", "60",
             "-l", Path.Combine(dataDirectory, "server.log"),
-            "-o", $"-p {port.ToString(CultureInfo.InvariantCulture)} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''");
+            "-o", $"-p {listenOn.ToString(CultureInfo.InvariantCulture)} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''");
         postgres.EnsureDatabase();
         return postgres;
     }

@@ -53,6 +53,12 @@ public static class DispatchModule
             // Retries are durable scheduled messages; this is how soon a due one is picked up.
             opts.Durability.ScheduledJobPollingTime = options.SchedulePollingInterval;
             opts.Durability.ScheduledJobFirstExecution = options.SchedulePollingInterval;
+            // A node that stops writing its heartbeat is declared dead after DeadNodeTimeout (and two more checks);
+            // its accepted deliveries are then released to the living nodes.
+            opts.Durability.StaleNodeTimeout = options.DeadNodeTimeout;
+            opts.Durability.HealthCheckPollingTime = options.HeartbeatInterval;
+            opts.Durability.NodeReassignmentPollingTime = options.HeartbeatInterval;
+            opts.Durability.OrphanedMessageSweepPollingTime = options.HeartbeatInterval;
         });
         return services;
     }

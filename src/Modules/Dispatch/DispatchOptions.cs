@@ -49,6 +49,15 @@ public sealed class DispatchOptions
     /// <summary>How often persisted retries that are due are looked for (the precision of the retry schedule).</summary>
     public TimeSpan SchedulePollingInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long a node may go without a heartbeat before the others take over its accepted deliveries (a host killed
+    /// or cut off). Shorter recovers sooner; too short may take work from a node that is only slow.
+    /// </summary>
+    public TimeSpan DeadNodeTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How often each node writes its heartbeat: a sixth of <see cref="DeadNodeTimeout"/>, between 1 and 10 seconds.</summary>
+    public TimeSpan HeartbeatInterval => TimeSpan.FromTicks(Math.Clamp(DeadNodeTimeout.Ticks / 6, TimeSpan.TicksPerSecond, 10 * TimeSpan.TicksPerSecond));
+
     public IReadOnlyList<IPNetwork> ParsedAllowedNetworks { get; private set; } = [];
 
     public static DispatchOptions From(IConfiguration configuration)
@@ -76,6 +85,11 @@ public sealed class DispatchOptions
         if (options.SyncTimeout <= TimeSpan.Zero || options.AsyncTimeout <= TimeSpan.Zero)
         {
             problems.Add("SyncTimeout and AsyncTimeout must be positive.");
+        }
+
+        if (options.DeadNodeTimeout < TimeSpan.FromSeconds(2))
+        {
+            problems.Add("DeadNodeTimeout must be at least 2 seconds (00:00:02).");
         }
 
         if (options.MaxEventBytes < 1024 || options.MaxConcurrencyPerTarget < 1)

@@ -37,9 +37,12 @@ public sealed class HostProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the host with these settings (environment variables) plus a loopback URL of its own.</summary>
-    public static HostProcess Start(string workingDirectory, IDictionary<string, string> settings, params string[] arguments)
+    public static HostProcess Start(string workingDirectory, IDictionary<string, string> settings, params string[] arguments) =>
+        Start(workingDirectory, settings, FreePort(), arguments);
+
+    /// <summary>Starts the host on this loopback port (a host started again where its clients expect it).</summary>
+    public static HostProcess Start(string workingDirectory, IDictionary<string, string> settings, int port, params string[] arguments)
     {
-        var port = FreePort();
         var address = new Uri($"http://127.0.0.1:{port}");
         var start = new ProcessStartInfo("dotnet")
         {
@@ -111,6 +114,13 @@ public sealed class HostProcess : IAsyncDisposable
         return await WaitForExit(timeout);
     }
 
+    /// <summary>kill -9: the host gets no chance to finish anything or to release what it holds.</summary>
+    public async Task Kill()
+    {
+        process.Kill(entireProcessTree: false);
+        await process.WaitForExitAsync();
+    }
+
     public async Task<int> WaitForExit(TimeSpan timeout)
     {
         using var cancellation = new CancellationTokenSource(timeout);
@@ -156,7 +166,7 @@ public sealed class HostProcess : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -6,8 +6,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Webhooks.Tests.Infrastructure;
 
-/// <summary>A request a receiver got.</summary>
-public sealed record Received(string Method, string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body, DateTimeOffset At)
+/// <summary>A request a receiver got, and the status it answered.</summary>
+public sealed record Received(string Method, string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body, DateTimeOffset At, int Status = 200)
 {
     public string Text => System.Text.Encoding.UTF8.GetString(Body);
 
@@ -80,7 +80,7 @@ public sealed class Receiver : IAsyncDisposable
         }
         finally
         {
-            requests.Enqueue(new Received(context.Request.Method, context.Request.Path, headers, body.ToArray(), DateTimeOffset.UtcNow));
+            requests.Enqueue(new Received(context.Request.Method, context.Request.Path, headers, body.ToArray(), DateTimeOffset.UtcNow, context.Response.StatusCode));
             arrivals.Release();
         }
     }

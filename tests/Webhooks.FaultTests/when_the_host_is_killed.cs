@@ -1,0 +1,43 @@
+using Webhooks.FaultTests.Infrastructure;
+using Webhooks.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Webhooks.FaultTests;
+
+/// <summary>
+/// kill -9 in the middle of 5,000 async deliveries, then the host started again: every accepted event arrives, and
+/// an event that arrives twice comes with the same webhook-id both times.
+/// </summary>
+public sealed class when_the_host_is_killed(ITestOutputHelper output)
+{
+    private const int Events = 5000;
+
+    [Fact]
+    public async Task every_accepted_delivery_arrives_after_a_restart()
+    {
+        await using var rig = await FaultRig.Start();
+        await using var receiver = await Receiver.Start();
+        var port = HostProcess.FreePort();
+        var host = await rig.StartHost(port);
+        await FaultRig.Define(host, "crm-sync", receiver.Url);
+        await rig.WaitUntilMatched(host, webhooks: 1);
+
+        var publishing = rig.PublishAll(Events, parallel: 16, (_, _) => host.Address);
+        await Arrivals.WaitUntil(() => receiver.Requests.Count >= 1000, TimeSpan.FromMinutes(2), () => $"{receiver.Requests.Count} arrived");
+        await host.Kill();
+        var arrivedBeforeKill = Arrivals.Events(receiver.Requests).Count;
+
+        host = await rig.StartHost(port);
+        await publishing;
+        await Arrivals.WaitUntil(
+            () => Arrivals.Events(receiver.Requests).Count >= Events, TimeSpan.FromMinutes(2),
+            () => $"{Arrivals.Events(receiver.Requests).Count} of {Events} events arrived");
+
+        var requests = receiver.Requests;
+        output.WriteLine($"{arrivedBeforeKill} events had arrived at the kill; {requests.Count} requests in all, " +
+            $"{requests.Count - Arrivals.Events(requests).Count} of them repeats or probes; publishes sent again: " +
+            string.Join(", ", rig.Resent.Select(r => $"{r.Key} x{r.Value}")));
+        arrivedBeforeKill.ShouldBeLessThan(Events, "the kill came in the middle of the run");
+        Arrivals.ShouldHaveDeliveredEachOnce(receiver.Requests, rig, Events);
+    }
+}

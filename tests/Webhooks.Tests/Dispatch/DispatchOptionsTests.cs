@@ -1,0 +1,38 @@
+using Microsoft.Extensions.Configuration;
+using Webhooks.BuildingBlocks;
+using Webhooks.Dispatch;
+
+namespace Webhooks.Tests.Dispatch;
+
+public sealed class DispatchOptionsTests
+{
+    private static DispatchOptions From(params (string Key, string Value)[] settings) =>
+        DispatchOptions.From(new ConfigurationBuilder()
+            .AddInMemoryCollection(settings.ToDictionary(s => $"Webhooks:Dispatch:{s.Key}", s => (string?)s.Value))
+            .Build());
+
+    [Fact]
+    public void defaults_are_kept_when_nothing_is_configured()
+    {
+        var options = From();
+        options.Schedule.ShouldBe(DispatchOptions.DefaultRetrySchedule);
+        options.DeadNodeTimeout.ShouldBe(TimeSpan.FromMinutes(1));
+        options.HeartbeatInterval.ShouldBe(TimeSpan.FromSeconds(10));
+    }
+
+    [Theory]
+    [InlineData("00:00:03", 1000)]
+    [InlineData("00:00:30", 5000)]
+    [InlineData("01:00:00", 10000)]
+    public void the_heartbeat_is_a_sixth_of_the_dead_node_timeout_within_1_to_10_seconds(string timeout, int heartbeatMs) =>
+        From(("DeadNodeTimeout", timeout)).HeartbeatInterval.ShouldBe(TimeSpan.FromMilliseconds(heartbeatMs));
+
+    [Theory]
+    [InlineData("DeadNodeTimeout", "00:00:01", "DeadNodeTimeout must be at least 2 seconds")]
+    [InlineData("AllowedNetworks:0", "10.0.0.0/33", "'10.0.0.0/33' is not a CIDR range")]
+    [InlineData("RetrySchedule:0", "-00:00:01", "delays must not be negative")]
+    [InlineData("SyncTimeout", "00:00:00", "SyncTimeout and AsyncTimeout must be positive")]
+    [InlineData("MaxConcurrencyPerTarget", "0", "MaxConcurrencyPerTarget at least 1")]
+    public void bad_settings_stop_the_start_with_a_message(string key, string value, string message) =>
+        Should.Throw<StartupException>(() => From((key, value))).Message.ShouldContain(message);
+}
