@@ -10,6 +10,9 @@ using Webhooks.Host.Postgres;
 // Measures the product beside the physical ceiling on the same machine, in one run, and prints ratios.
 var quick = args.Contains("--quick");
 var outFile = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault();
+var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault()?.Split(',').Select(int.Parse).ToHashSet();
+bool Runs(int section) => only is null || only.Contains(section);
+var backlog = int.Parse(args.SkipWhile(a => a != "--backlog").Skip(1).FirstOrDefault() ?? (quick ? "20000" : "100000"), CultureInfo.InvariantCulture);
 var events = quick ? 2000 : 10000;
 var syncSamples = quick ? 200 : 1000;
 const int concurrency = 32;
@@ -73,72 +76,169 @@ try
     Report("publish-to-receipt p50 (ms)", Percentile(latencies, 0.5).ToString("0.0", CultureInfo.InvariantCulture));
     Report("publish-to-receipt p99 (ms)", Percentile(latencies, 0.99).ToString("0.0", CultureInfo.InvariantCulture));
 
-    Console.WriteLine("3. Sync overhead: POST /events with one sync webhook, one at a time, against a direct POST");
-    var direct = new List<double>();
-    var viaSync = new List<double>();
-    for (var i = 0; i < syncSamples; i++)
+    if (Runs(3))
     {
-        var t = Stopwatch.GetTimestamp();
-        (await bare.PostAsync(receiver.Url, new StringContent(body))).EnsureSuccessStatusCode();
-        direct.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
-        t = Stopwatch.GetTimestamp();
-        (await publisher.PostAsJsonAsync("/events", new { application = "bench", eventSource = "sync", record = JsonDocument.Parse(body).RootElement })).EnsureSuccessStatusCode();
-        viaSync.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
-    }
-
-    var (d, s) = (direct.Order().ToArray(), viaSync.Order().ToArray());
-    Report("direct POST p50 / p99 (ms)", $"{Percentile(d, 0.5):0.00} / {Percentile(d, 0.99):0.00}");
-    Report("sync publish p50 / p99 (ms)", $"{Percentile(s, 0.5):0.00} / {Percentile(s, 0.99):0.00}");
-    Report("sync overhead p50 (ms)", (Percentile(s, 0.5) - Percentile(d, 0.5)).ToString("0.00", CultureInfo.InvariantCulture));
-
-    Console.WriteLine("4. Fan-out: one event to 1, 10 and 100 async webhooks (sequential publishes)");
-    var fanOutSamples = quick ? 50 : 200;
-    foreach (var width in new[] { 1, 10, 100 })
-    {
-        await api.RegisterEventSource("bench", $"fan{width}", new RegisterEventSource("Contact", null, EntityEvents.Updated));
-        for (var i = 0; i < width; i++)
-        {
-            await api.DefineWebhook(new DefineWebhook($"fan{width}-own-{i}", null, "bench", $"fan{width}", true, null, receiver.Url.ToString(), "json", "async", null));
-        }
-
-        await Task.Delay(1000);
-        receiver.Reset();
-        var samples = new List<double>();
-        var fanStarted = Stopwatch.GetTimestamp();
-        for (var i = 0; i < fanOutSamples; i++)
-        {
-            var t = Stopwatch.GetTimestamp();
-            (await publisher.PostAsJsonAsync("/events", new { application = "bench", eventSource = $"fan{width}", record = JsonDocument.Parse(body).RootElement })).EnsureSuccessStatusCode();
-            samples.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
-        }
-
-        await receiver.WaitFor(fanOutSamples * width, TimeSpan.FromMinutes(10));
-        var sorted = samples.Order().ToArray();
-        Report($"fan-out {width}: publish p50 (ms)", Percentile(sorted, 0.5).ToString("0.00", CultureInfo.InvariantCulture));
-        Report($"fan-out {width}: deliveries/s", (fanOutSamples * width / Stopwatch.GetElapsedTime(fanStarted).TotalSeconds).ToString("0", CultureInfo.InvariantCulture));
-    }
-
-    Console.WriteLine("5. Matching: publish cost with non-matching webhooks (on another event source) defined");
-    await api.RegisterEventSource("bench", "other", new RegisterEventSource("Contact", null, EntityEvents.Updated));
-    await api.RegisterEventSource("bench", "lonely", new RegisterEventSource("Contact", null, EntityEvents.Updated));
-    var others = 0;
-    foreach (var count in quick ? new[] { 10, 1000 } : new[] { 10, 1000, 5000 })
-    {
-        for (; others < count; others++)
-        {
-            await api.DefineWebhook(new DefineWebhook($"other-{others}", null, "bench", "other", true, null, receiver.Url.ToString(), "json", "async", null));
-        }
-
-        await Task.Delay(1000);
-        var samples = new List<double>();
+        Console.WriteLine("3. Sync overhead: POST /events with one sync webhook, one at a time, against a direct POST");
+        var direct = new List<double>();
+        var viaSync = new List<double>();
         for (var i = 0; i < syncSamples; i++)
         {
             var t = Stopwatch.GetTimestamp();
-            (await publisher.PostAsJsonAsync("/events", new { application = "bench", eventSource = "lonely", record = JsonDocument.Parse(body).RootElement })).EnsureSuccessStatusCode();
-            samples.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+            (await bare.PostAsync(receiver.Url, new StringContent(body))).EnsureSuccessStatusCode();
+            direct.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+            t = Stopwatch.GetTimestamp();
+            (await publisher.PostAsJsonAsync("/events", new { application = "bench", eventSource = "sync", record = JsonDocument.Parse(body).RootElement })).EnsureSuccessStatusCode();
+            viaSync.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
         }
 
-        Report($"{count} non-matching webhooks: publish p50 (ms)", Percentile(samples.Order().ToArray(), 0.5).ToString("0.00", CultureInfo.InvariantCulture));
+        var (d, s) = (direct.Order().ToArray(), viaSync.Order().ToArray());
+        Report("direct POST p50 / p99 (ms)", $"{Percentile(d, 0.5):0.00} / {Percentile(d, 0.99):0.00}");
+        Report("sync publish p50 / p99 (ms)", $"{Percentile(s, 0.5):0.00} / {Percentile(s, 0.99):0.00}");
+        Report("sync overhead p50 (ms)", (Percentile(s, 0.5) - Percentile(d, 0.5)).ToString("0.00", CultureInfo.InvariantCulture));
+    }
+
+    if (Runs(4))
+    {
+        Console.WriteLine("4. Fan-out: one event to 1, 10 and 100 async webhooks (sequential publishes)");
+        var fanOutSamples = quick ? 50 : 200;
+        foreach (var width in new[] { 1, 10, 100 })
+        {
+            await api.RegisterEventSource("bench", $"fan{width}", new RegisterEventSource("Contact", null, EntityEvents.Updated));
+            for (var i = 0; i < width; i++)
+            {
+                await api.DefineWebhook(new DefineWebhook($"fan{width}-own-{i}", null, "bench", $"fan{width}", true, null, receiver.Url.ToString(), "json", "async", null));
+            }
+
+            await Task.Delay(1000);
+            receiver.Reset();
+            var samples = new List<double>();
+            var fanStarted = Stopwatch.GetTimestamp();
+            for (var i = 0; i < fanOutSamples; i++)
+            {
+                var t = Stopwatch.GetTimestamp();
+                (await publisher.PostAsJsonAsync("/events", new { application = "bench", eventSource = $"fan{width}", record = JsonDocument.Parse(body).RootElement })).EnsureSuccessStatusCode();
+                samples.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+            }
+
+            await receiver.WaitFor(fanOutSamples * width, TimeSpan.FromMinutes(10));
+            var sorted = samples.Order().ToArray();
+            Report($"fan-out {width}: publish p50 (ms)", Percentile(sorted, 0.5).ToString("0.00", CultureInfo.InvariantCulture));
+            Report($"fan-out {width}: deliveries/s", (fanOutSamples * width / Stopwatch.GetElapsedTime(fanStarted).TotalSeconds).ToString("0", CultureInfo.InvariantCulture));
+        }
+    }
+
+    if (Runs(5))
+    {
+        Console.WriteLine("5. Matching: publish cost with non-matching webhooks defined (on 100 other event sources)");
+        await api.RegisterEventSource("bench", "lonely", new RegisterEventSource("Contact", null, EntityEvents.Updated));
+        for (var i = 0; i < 100; i++)
+        {
+            await api.RegisterEventSource("bench", $"other{i}", new RegisterEventSource("Contact", null, EntityEvents.Updated));
+        }
+
+        var others = 0;
+        double? firstCost = null;
+        foreach (var count in quick ? new[] { 10, 1000, 10000 } : new[] { 10, 1000, 100000 })
+        {
+            var seeding = Stopwatch.GetTimestamp();
+            var from = others;
+            await Loop(count - from, concurrency, async i =>
+            {
+                var n = from + i;
+                await api.DefineWebhook(new DefineWebhook($"other-{n}", null, "bench", $"other{n % 100}", true, null, receiver.Url.ToString(), "json", "async", null));
+                if ((n + 1) % 10000 == 0)
+                {
+                    Console.WriteLine($"    {n + 1} webhooks defined");
+                }
+
+                return new HttpResponseMessage();
+            });
+            others = count;
+            if (count - from >= 1000)
+            {
+                Report($"defining webhooks through the API (32 at once, {count - from})/s", ((count - from) / Stopwatch.GetElapsedTime(seeding).TotalSeconds).ToString("0", CultureInfo.InvariantCulture));
+            }
+
+            await WaitQuiet(postgres.ConnectionString);
+            var samples = new List<double>();
+            for (var i = 0; i < syncSamples; i++)
+            {
+                var t = Stopwatch.GetTimestamp();
+                (await publisher.PostAsJsonAsync("/events", new { application = "bench", eventSource = "lonely", record = JsonDocument.Parse(body).RootElement })).EnsureSuccessStatusCode();
+                samples.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+            }
+
+            var cost = Percentile(samples.Order().ToArray(), 0.5);
+            firstCost ??= cost;
+            Report($"{count} non-matching webhooks: publish p50 (ms)", cost.ToString("0.00", CultureInfo.InvariantCulture));
+            Report($"{count} non-matching webhooks: cost vs 10", (cost / firstCost.Value).ToString("0.00x", CultureInfo.InvariantCulture));
+        }
+    }
+
+    if (Runs(6))
+    {
+        Console.WriteLine("6. Backlog: the receiver answers 503 with Retry-After until a moment after publishing ends");
+        var publishRate = events / publishTime.TotalSeconds;
+        var backAt = DateTimeOffset.UtcNow.AddSeconds(backlog / publishRate * 1.5 + 20);
+        receiver.Maintenance(backAt);
+        await api.RegisterEventSource("bench", "backlog", new RegisterEventSource("Contact", null, EntityEvents.Updated));
+        await api.DefineWebhook(new DefineWebhook("bench-backlog", null, "bench", "backlog", true, null, receiver.Url.ToString(), "json", "async", null));
+        await Task.Delay(1000);
+        receiver.Reset();
+        var memoryAtStart = HostMemory(host!);
+        var memoryAtTenth = 0L;
+        var backlogStarted = Stopwatch.GetTimestamp();
+        await Loop(backlog, concurrency, async i =>
+        {
+            var response = await publisher.PostAsJsonAsync("/events", new { application = "bench", eventSource = "backlog", record = JsonDocument.Parse(body).RootElement });
+            if (i == backlog / 10)
+            {
+                memoryAtTenth = HostMemory(host!).Rss;
+            }
+
+            if ((i + 1) % (backlog / 5) == 0)
+            {
+                Console.WriteLine($"    {i + 1} events published into the backlog");
+            }
+
+            return response;
+        });
+        var backlogPublishTime = Stopwatch.GetElapsedTime(backlogStarted);
+        Report($"publishes/s into a backlog ({backlog}, receiver down)", (backlog / backlogPublishTime.TotalSeconds).ToString("0", CultureInfo.InvariantCulture));
+        Report("publishes/s into a backlog / with the receiver up", (backlog / backlogPublishTime.TotalSeconds / publishRate).ToString("0.00x", CultureInfo.InvariantCulture));
+        var wait = backAt - DateTimeOffset.UtcNow;
+        Console.WriteLine($"    waiting {Math.Max(0, wait.TotalSeconds):0} s for the receiver to come back");
+        while (DateTimeOffset.UtcNow < backAt)
+        {
+            await Task.Delay(1000);
+        }
+
+        var memoryFull = HostMemory(host!);
+        Report("host memory (RSS MB): before / at 10% / at 100% of the backlog", $"{memoryAtStart.Rss / 1048576} / {memoryAtTenth / 1048576} / {memoryFull.Rss / 1048576}");
+        var drainStarted = Stopwatch.GetTimestamp();
+        try
+        {
+            await receiver.WaitFor(backlog, TimeSpan.FromMinutes(quick ? 5 : 20), ok: true);
+        }
+        catch (TimeoutException)
+        {
+            await using var db = new Npgsql.NpgsqlConnection(postgres.ConnectionString);
+            await db.OpenAsync();
+            await using var query = new Npgsql.NpgsqlCommand("select status, owner_id, count(*), min(execution_time), max(execution_time), max(attempts) from wolverine.wolverine_incoming_envelopes group by 1, 2", db);
+            await using var reader = await query.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                Console.WriteLine($"    inbox: {reader.GetValue(0)} owner {reader.GetValue(1)}: {reader.GetValue(2)} ({reader.GetValue(3)} .. {reader.GetValue(4)}, attempts {reader.GetValue(5)})");
+            }
+
+            throw;
+        }
+
+        var drainTime = Stopwatch.GetElapsedTime(drainStarted);
+        var drained = HostMemory(host!);
+        Report($"drain: deliveries/s once the receiver is back ({backlog})", (backlog / drainTime.TotalSeconds).ToString("0", CultureInfo.InvariantCulture));
+        Report("drain / ceiling", (backlog / drainTime.TotalSeconds / ceiling).ToString("P1", CultureInfo.InvariantCulture));
+        Report("host peak memory (MB, VmHWM) after the drain", (drained.Peak / 1048576).ToString(CultureInfo.InvariantCulture));
     }
 
     Console.WriteLine();
@@ -170,6 +270,25 @@ finally
     catch (IOException)
     {
     }
+}
+
+// Definitions reach Dispatch through the outbox: waits until the host has handled every message (its inbox is empty).
+static async Task WaitQuiet(string connection)
+{
+    await using var db = new Npgsql.NpgsqlConnection(connection);
+    await db.OpenAsync();
+    await using var query = new Npgsql.NpgsqlCommand("select count(*) from wolverine.wolverine_incoming_envelopes where status = 'Incoming'", db);
+    for (var quiet = 0; quiet < 3; await Task.Delay(500))
+    {
+        quiet = (long)(await query.ExecuteScalarAsync())! == 0 ? quiet + 1 : 0;
+    }
+}
+
+static (long Rss, long Peak) HostMemory(Process host)
+{
+    long Read(string field) => long.Parse(File.ReadLines($"/proc/{host.Id}/status").First(l => l.StartsWith(field, StringComparison.Ordinal))
+        .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+    return (Read("VmRSS:"), Read("VmHWM:"));
 }
 
 static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
@@ -250,7 +369,9 @@ internal sealed class Receiver : IAsyncDisposable
 {
     private readonly WebApplication app;
     private readonly ConcurrentQueue<(string Id, long At)> arrivals = new();
+    private readonly ConcurrentDictionary<string, byte> succeeded = new();
     private int count;
+    private DateTimeOffset? downUntil;
 
     private Receiver(WebApplication app) => this.app = app;
 
@@ -268,9 +389,17 @@ internal sealed class Receiver : IAsyncDisposable
         app.MapPost("/hook", async (HttpContext context) =>
         {
             await context.Request.Body.CopyToAsync(Stream.Null);
-            if (context.Request.Headers["webhook-id"].ToString() is { Length: > 0 } id)
+            var id = context.Request.Headers["webhook-id"].ToString();
+            if (receiver.downUntil is { } until && DateTimeOffset.UtcNow < until)
+            {
+                context.Response.Headers.RetryAfter = until.ToString("R", CultureInfo.InvariantCulture);
+                return Results.StatusCode(503);
+            }
+
+            if (id.Length > 0)
             {
                 receiver.arrivals.Enqueue((id, Stopwatch.GetTimestamp()));
+                receiver.succeeded.TryAdd(id, 0);
             }
 
             Interlocked.Increment(ref receiver.count);
@@ -281,20 +410,32 @@ internal sealed class Receiver : IAsyncDisposable
         return receiver;
     }
 
+    /// <summary>Answers 503 with Retry-After (an HTTP date) until <paramref name="until"/>, as a site in maintenance does.</summary>
+    public void Maintenance(DateTimeOffset until) => downUntil = until;
+
     public void Reset()
     {
         arrivals.Clear();
+        succeeded.Clear();
         count = 0;
     }
 
-    public async Task WaitFor(int deliveries, TimeSpan timeout)
+    /// <summary>Waits for this many arrivals (or, with <paramref name="ok"/>, this many distinct deliveries answered 200).</summary>
+    public async Task WaitFor(int deliveries, TimeSpan timeout, bool ok = false)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
-        while (arrivals.Count < deliveries)
+        var progress = Stopwatch.GetTimestamp();
+        while ((ok ? succeeded.Count : arrivals.Count) < deliveries)
         {
             if (Stopwatch.GetTimestamp() > deadline)
             {
-                throw new TimeoutException($"{arrivals.Count} of {deliveries} deliveries arrived.");
+                throw new TimeoutException($"{(ok ? succeeded.Count : arrivals.Count)} of {deliveries} deliveries arrived.");
+            }
+
+            if (Stopwatch.GetElapsedTime(progress) > TimeSpan.FromSeconds(10))
+            {
+                progress = Stopwatch.GetTimestamp();
+                Console.WriteLine($"    {(ok ? succeeded.Count : arrivals.Count)} of {deliveries} delivered");
             }
 
             await Task.Delay(10);
