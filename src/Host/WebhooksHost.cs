@@ -33,7 +33,7 @@ public static partial class WebhooksHost
         var connectionString = builder.AddWebhooksDatabase();
 
         builder.Services.AddSingleton(TimeProvider.System);
-        var dataSource = NpgsqlDataSource.Create(connectionString);
+        var dataSource = NpgsqlDataSource.Create(WithAutoPrepare(connectionString));
         builder.Services.AddSingleton(dataSource);
         // The container does not dispose instances it was handed: close the pool when the host stops, after Marten and
         // Wolverine (registered later, so stopped earlier), or every stopped host would keep its connections open.
@@ -127,6 +127,23 @@ public static partial class WebhooksHost
 
     [LoggerMessage(LogLevel.Warning, "KeySafe encrypts with the Development master key in {File}. Outside Development configure Webhooks:KeySafe:MasterKeys.")]
     private static partial void LogDevelopmentMasterKey(ILogger logger, string file);
+
+    /// <summary>
+    /// Npgsql prepares the statements a connection runs often (the event appends, envelope writes and log upserts of
+    /// every publish and delivery), so PostgreSQL parses and plans them once per connection instead of every time.
+    /// A connection string that sets <c>Max Auto Prepare</c> itself is left as it is.
+    /// </summary>
+    public static string WithAutoPrepare(string connectionString)
+    {
+        var settings = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
+        {
+            settings.MaxAutoPrepare = 64;
+            settings.AutoPrepareMinUsages = 2;
+        }
+
+        return settings.ConnectionString;
+    }
 }
 
 internal sealed class DataSourceLifetime(NpgsqlDataSource dataSource) : IHostedService

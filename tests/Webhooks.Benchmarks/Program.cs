@@ -13,7 +13,7 @@ var outFile = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault();
 var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault()?.Split(',').Select(int.Parse).ToHashSet();
 bool Runs(int section) => only is null || only.Contains(section);
 var backlog = int.Parse(args.SkipWhile(a => a != "--backlog").Skip(1).FirstOrDefault() ?? (quick ? "20000" : "100000"), CultureInfo.InvariantCulture);
-var events = quick ? 2000 : 10000;
+var events = int.Parse(args.SkipWhile(a => a != "--events").Skip(1).FirstOrDefault() ?? (quick ? "2000" : "10000"), CultureInfo.InvariantCulture);
 var syncSamples = quick ? 200 : 1000;
 const int concurrency = 32;
 var results = new List<(string Name, string Value)>();
@@ -26,6 +26,15 @@ void Report(string name, string value)
 var work = Path.Combine(Path.GetTempPath(), $"webhooks-bench-{Guid.NewGuid():N}");
 Console.WriteLine($"Starting PostgreSQL in {work} ...");
 var postgres = EmbeddedPostgres.Start(Path.Combine(work, "pg"));
+if (Environment.GetEnvironmentVariable("BENCH_PG_DURATIONS") is { Length: > 0 } pgLog)
+{
+    // Profiling aid: every statement's duration in the server log, copied to this file at the end.
+    await using var db = new Npgsql.NpgsqlConnection(postgres.ConnectionString);
+    await db.OpenAsync();
+    await using var set = new Npgsql.NpgsqlCommand("alter system set log_min_duration_statement = 0; select pg_reload_conf();", db);
+    await set.ExecuteNonQueryAsync();
+}
+
 await using var receiver = await Receiver.Start();
 Process? host = null;
 try
@@ -263,6 +272,11 @@ finally
     }
 
     postgres.Stop();
+    if (Environment.GetEnvironmentVariable("BENCH_PG_DURATIONS") is { Length: > 0 } durations)
+    {
+        File.Copy(Path.Combine(work, "pg", "server.log"), durations, overwrite: true);
+    }
+
     try
     {
         Directory.Delete(work, recursive: true);

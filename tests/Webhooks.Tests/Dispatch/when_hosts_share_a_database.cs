@@ -21,17 +21,9 @@ public sealed class when_hosts_share_a_database : IAsyncLifetime
     public async Task InitializeAsync()
     {
         receiver = await Receiver.Start();
-        var database = $"shared_{Guid.NewGuid():N}";
-        await using (var admin = new NpgsqlConnection(TestDatabase.ConnectionString))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"create database {database}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-
         settings = new Dictionary<string, string>
         {
-            ["ConnectionStrings:Webhooks"] = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString) { Database = database }.ConnectionString,
+            ["ConnectionStrings:Webhooks"] = await TestDatabase.Fresh("shared"),
             [$"Webhooks:KeySafe:MasterKeys:{AppFixture.MasterKeyId}"] = AppFixture.MasterKey,
         };
     }

@@ -22,15 +22,7 @@ public sealed class when_the_host_restarts : IAsyncLifetime
     public async Task InitializeAsync()
     {
         receiver = await Receiver.Start();
-        var database = $"restart_{Guid.NewGuid():N}";
-        await using (var admin = new NpgsqlConnection(TestDatabase.ConnectionString))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"create database {database}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        connection = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString) { Database = database }.ConnectionString;
+        connection = await TestDatabase.Fresh("restart");
     }
 
     public async Task DisposeAsync() => await receiver.DisposeAsync();

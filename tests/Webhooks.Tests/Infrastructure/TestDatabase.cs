@@ -1,3 +1,4 @@
+using Npgsql;
 using Webhooks.Host.Postgres;
 
 namespace Webhooks.Tests.Infrastructure;
@@ -28,6 +29,23 @@ public static class TestDatabase
             TryDelete(directory);
         };
         return postgres.ConnectionString;
+    }
+
+    /// <summary>
+    /// A new, empty database on the test cluster, for a host that must not create its schema in the shared database
+    /// while the shared test host does (two hosts migrating one schema at once conflict).
+    /// </summary>
+    public static async Task<string> Fresh(string purpose)
+    {
+        var database = $"{purpose}_{Guid.NewGuid():N}";
+        await using (var admin = new NpgsqlConnection(ConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var create = new NpgsqlCommand($"create database {database}", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        return new NpgsqlConnectionStringBuilder(ConnectionString) { Database = database }.ConnectionString;
     }
 
     /// <summary>

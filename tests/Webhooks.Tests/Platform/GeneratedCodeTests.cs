@@ -25,7 +25,7 @@ public sealed class GeneratedCodeTests : IDisposable
             Environment =
             {
                 ["ASPNETCORE_ENVIRONMENT"] = "Development",
-                ["ConnectionStrings__Webhooks"] = TestDatabase.ConnectionString,
+                ["ConnectionStrings__Webhooks"] = await TestDatabase.Fresh("codegen"),
                 ["Webhooks__GeneratedCodePath"] = directory,
             },
         };

@@ -82,7 +82,7 @@ public sealed class when_running_the_host_process : IDisposable
         await using var host = HostProcess.Start(directory, new Dictionary<string, string>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            ["ConnectionStrings__Webhooks"] = TestDatabase.ConnectionString,
+            ["ConnectionStrings__Webhooks"] = await TestDatabase.Fresh("process"),
             ["Webhooks__EmbeddedPostgres__DataDirectory"] = Path.Combine(directory, "pg"),
             ["Webhooks__Auth__ApiKeys__ops__Key"] = "ops-secret-for-this-test",
             ["Webhooks__Auth__ApiKeys__ops__Roles__0"] = "auditor",
