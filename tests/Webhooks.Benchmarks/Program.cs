@@ -12,7 +12,7 @@ var quick = args.Contains("--quick");
 var outFile = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault();
 var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault()?.Split(',').Select(int.Parse).ToHashSet();
 bool Runs(int section) => only is null || only.Contains(section);
-var backlog = int.Parse(args.SkipWhile(a => a != "--backlog").Skip(1).FirstOrDefault() ?? (quick ? "20000" : "100000"), CultureInfo.InvariantCulture);
+var backlog = int.Parse(args.SkipWhile(a => a != "--backlog").Skip(1).FirstOrDefault() ?? (quick ? "10000" : "100000"), CultureInfo.InvariantCulture);
 var events = int.Parse(args.SkipWhile(a => a != "--events").Skip(1).FirstOrDefault() ?? (quick ? "2000" : "10000"), CultureInfo.InvariantCulture);
 var syncSamples = quick ? 200 : 1000;
 const int concurrency = 32;
@@ -88,22 +88,52 @@ try
     if (Runs(3))
     {
         Console.WriteLine("3. Sync overhead: POST /events with one sync webhook, one at a time, against a direct POST");
-        var direct = new List<double>();
-        var viaSync = new List<double>();
+        async Task SyncOverhead(HttpClient via, string label)
+        {
+            var direct = new List<double>();
+            var viaSync = new List<double>();
+            for (var i = 0; i < syncSamples; i++)
+            {
+                var t = Stopwatch.GetTimestamp();
+                (await bare.PostAsync(receiver.Url, new StringContent(body))).EnsureSuccessStatusCode();
+                direct.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+                t = Stopwatch.GetTimestamp();
+                (await via.PostAsJsonAsync("/events", new { application = "bench", eventSource = "sync", record = JsonDocument.Parse(body).RootElement })).EnsureSuccessStatusCode();
+                viaSync.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+            }
+
+            var (d, s) = (direct.Order().ToArray(), viaSync.Order().ToArray());
+            Report($"{label}: direct POST p50 / p99 (ms)", $"{Percentile(d, 0.5):0.00} / {Percentile(d, 0.99):0.00}");
+            Report($"{label}: sync publish p50 / p99 (ms)", $"{Percentile(s, 0.5):0.00} / {Percentile(s, 0.99):0.00}");
+            Report($"{label}: sync overhead p50 (ms)", (Percentile(s, 0.5) - Percentile(d, 0.5)).ToString("0.00", CultureInfo.InvariantCulture));
+        }
+
+        // The floor of any request to the host (Kestrel, middleware, no database, no call).
+        var floor = new List<double>();
         for (var i = 0; i < syncSamples; i++)
         {
             var t = Stopwatch.GetTimestamp();
-            (await bare.PostAsync(receiver.Url, new StringContent(body))).EnsureSuccessStatusCode();
-            direct.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
-            t = Stopwatch.GetTimestamp();
-            (await publisher.PostAsJsonAsync("/events", new { application = "bench", eventSource = "sync", record = JsonDocument.Parse(body).RootElement })).EnsureSuccessStatusCode();
-            viaSync.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+            (await publisher.GetAsync("/health")).EnsureSuccessStatusCode();
+            floor.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
         }
 
-        var (d, s) = (direct.Order().ToArray(), viaSync.Order().ToArray());
-        Report("direct POST p50 / p99 (ms)", $"{Percentile(d, 0.5):0.00} / {Percentile(d, 0.99):0.00}");
-        Report("sync publish p50 / p99 (ms)", $"{Percentile(s, 0.5):0.00} / {Percentile(s, 0.99):0.00}");
-        Report("sync overhead p50 (ms)", (Percentile(s, 0.5) - Percentile(d, 0.5)).ToString("0.00", CultureInfo.InvariantCulture));
+        Report("GET /health p50 (ms): the host's floor", Percentile(floor.Order().ToArray(), 0.5).ToString("0.00", CultureInfo.InvariantCulture));
+        await SyncOverhead(publisher, "SyncRecording=Durable (default)");
+
+        // A second host on the same database, answering sync publishes before their record is committed.
+        var deferred = StartHost(postgres.ConnectionString, out var deferredAddress, ("Webhooks__Dispatch__SyncRecording", "Deferred"));
+        try
+        {
+            using var viaDeferred = new HttpClient { BaseAddress = deferredAddress };
+            viaDeferred.DefaultRequestHeaders.Authorization = new("Bearer", "bench-publisher-key-0123456789");
+            await WaitReady(viaDeferred);
+            await SyncOverhead(viaDeferred, "SyncRecording=Deferred");
+        }
+        finally
+        {
+            deferred.Kill(entireProcessTree: true);
+            await deferred.WaitForExitAsync();
+        }
     }
 
     if (Runs(4))
@@ -323,7 +353,7 @@ static async Task<TimeSpan> Loop(int count, int parallel, Func<int, Task<HttpRes
     return Stopwatch.GetElapsedTime(started);
 }
 
-static Process StartHost(string connection, out Uri address)
+static Process StartHost(string connection, out Uri address, params (string Key, string Value)[] extra)
 {
     using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
     {
@@ -343,6 +373,10 @@ static Process StartHost(string connection, out Uri address)
     start.Environment["Webhooks__Auth__ApiKeys__publisher__Roles__0"] = "publisher";
     start.Environment["Webhooks__KeySafe__MasterKeys__bench"] = Convert.ToBase64String(new byte[32]);
     start.Environment["Webhooks__Dispatch__AllowedNetworks__0"] = "127.0.0.0/8";
+    foreach (var (key, value) in extra)
+    {
+        start.Environment[key] = value;
+    }
     var process = Process.Start(start)!;
     process.OutputDataReceived += (_, _) => { };
     process.ErrorDataReceived += (_, e) =>

@@ -4,6 +4,19 @@ using Webhooks.BuildingBlocks;
 
 namespace Webhooks.Dispatch;
 
+/// <summary>When the answer to a publish with no async delivery waits for its record (event, sync calls) to be committed.</summary>
+public enum SyncRecording
+{
+    /// <summary>The answer comes after the commit: the history has every answered publish, even if the host dies next.</summary>
+    Durable,
+
+    /// <summary>
+    /// The answer comes right after the sync calls; the record is committed in the next group commit (milliseconds).
+    /// A host that dies in between loses that record (not the calls, nor any async delivery: those always wait).
+    /// </summary>
+    Deferred,
+}
+
 /// <summary><c>Webhooks:Dispatch</c> settings (API.md's configuration table).</summary>
 public sealed class DispatchOptions
 {
@@ -20,6 +33,9 @@ public sealed class DispatchOptions
     public TimeSpan[] Schedule => RetrySchedule ?? DefaultRetrySchedule;
 
     public TimeSpan SyncTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Whether a publish with sync webhooks only waits for its record's commit before answering (Durable).</summary>
+    public SyncRecording SyncRecording { get; set; } = SyncRecording.Durable;
 
     public TimeSpan AsyncTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -62,7 +78,17 @@ public sealed class DispatchOptions
 
     public static DispatchOptions From(IConfiguration configuration)
     {
-        var options = configuration.GetSection("Webhooks:Dispatch").Get<DispatchOptions>() ?? new DispatchOptions();
+        DispatchOptions options;
+        try
+        {
+            options = configuration.GetSection("Webhooks:Dispatch").Get<DispatchOptions>() ?? new DispatchOptions();
+        }
+        catch (InvalidOperationException unreadable)
+        {
+            // The binder's own words name the key and the value it could not convert.
+            throw new StartupException($"Webhooks:Dispatch is not valid: {unreadable.Message}");
+        }
+
         var problems = new List<string>();
         var networks = new List<IPNetwork>();
         foreach (var cidr in options.AllowedNetworks)

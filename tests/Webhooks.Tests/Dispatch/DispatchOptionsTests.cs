@@ -18,7 +18,14 @@ public sealed class DispatchOptionsTests
         options.Schedule.ShouldBe(DispatchOptions.DefaultRetrySchedule);
         options.DeadNodeTimeout.ShouldBe(TimeSpan.FromMinutes(1));
         options.HeartbeatInterval.ShouldBe(TimeSpan.FromSeconds(10));
+        options.SyncRecording.ShouldBe(SyncRecording.Durable);
     }
+
+    [Theory]
+    [InlineData("Deferred", SyncRecording.Deferred)]
+    [InlineData("durable", SyncRecording.Durable)]
+    public void sync_recording_is_read_by_name(string value, SyncRecording expected) =>
+        From(("SyncRecording", value)).SyncRecording.ShouldBe(expected);
 
     [Theory]
     [InlineData("00:00:03", 1000)]
@@ -33,6 +40,8 @@ public sealed class DispatchOptionsTests
     [InlineData("RetrySchedule:0", "-00:00:01", "delays must not be negative")]
     [InlineData("SyncTimeout", "00:00:00", "SyncTimeout and AsyncTimeout must be positive")]
     [InlineData("MaxConcurrencyPerTarget", "0", "MaxConcurrencyPerTarget at least 1")]
+    [InlineData("SyncRecording", "sometimes", "SyncRecording")]
+    [InlineData("SyncTimeout", "ten seconds", "SyncTimeout")]
     public void bad_settings_stop_the_start_with_a_message(string key, string value, string message) =>
         Should.Throw<StartupException>(() => From((key, value))).Message.ShouldContain(message);
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Marten;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Logging;
 using Webhooks.BuildingBlocks;
 using Webhooks.Definitions.Contracts;
 using Webhooks.Dispatch.Batching;
@@ -27,8 +28,9 @@ public sealed class PublishRefusedException(ProblemDetails problem) : Exception(
 /// decide the verdict, then write the event, every delivery and every async delivery's durable message in one
 /// group commit before answering.
 /// </summary>
-public sealed class Publisher(
-    DispatchCatalog catalog, TargetCaller caller, GroupCommit commits, IDocumentStore store, TimeProvider time, DispatchOptions options)
+public sealed partial class Publisher(
+    DispatchCatalog catalog, TargetCaller caller, GroupCommit commits, IDocumentStore store, TimeProvider time, DispatchOptions options,
+    ILogger<Publisher> logger)
 {
     public async Task<PublishResult> Publish(PublishEntityEvent published, ClaimsPrincipal? publisher, string actor, CancellationToken cancellation)
     {
@@ -91,7 +93,7 @@ public sealed class Publisher(
             .ToList();
         var result = new PublishResult(eventId, outcome, deliveries, warnings, rejections);
 
-        await commits.Commit(async (session, bus) =>
+        var committed = commits.Commit(async (session, bus) =>
         {
             session.Events.StartStream(eventId, new EventPublished(
                 eventId, source.Application, source.Name, published.ActionBy, published.ActionByName, published.CallingSessionId,
@@ -131,8 +133,22 @@ public sealed class Publisher(
             }
         });
 
+        // An answer that promises async deliveries, or that a repeated Idempotency-Key must find, waits for the commit.
+        // Otherwise (sync calls or no match) SyncRecording = Deferred answers now and the record follows in the commit.
+        if (options.SyncRecording == SyncRecording.Deferred && scheduled.Count == 0 && idempotency is null)
+        {
+            _ = committed.ContinueWith(
+                (failed, state) => LogRecordLost(logger, (Guid)state!, failed.Exception!.GetBaseException()),
+                eventId, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            return result;
+        }
+
+        await committed;
         return result;
     }
+
+    [LoggerMessage(LogLevel.Error, "The record of event {EventId} (answered already, SyncRecording = Deferred) could not be written")]
+    private static partial void LogRecordLost(ILogger logger, Guid eventId, Exception exception);
 
     private (SourceInfo Source, JsonElement Record) Check(PublishEntityEvent published, ClaimsPrincipal? publisher)
     {
