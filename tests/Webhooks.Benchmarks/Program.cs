@@ -218,7 +218,8 @@ try
     {
         Console.WriteLine("6. Backlog: the receiver answers 503 with Retry-After until a moment after publishing ends");
         var publishRate = events / publishTime.TotalSeconds;
-        var backAt = DateTimeOffset.UtcNow.AddSeconds(backlog / publishRate * 1.5 + 20);
+        // A whole second: Retry-After dates have no fraction, and the receiver must be back exactly when it said it would.
+    var backAt = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddSeconds(backlog / publishRate * 1.5 + 20).ToUnixTimeSeconds());
         receiver.Maintenance(backAt);
         await api.RegisterEventSource("bench", "backlog", new RegisterEventSource("Contact", null, EntityEvents.Updated));
         await api.DefineWebhook(new DefineWebhook("bench-backlog", null, "bench", "backlog", true, null, receiver.Url.ToString(), "json", "async", null));

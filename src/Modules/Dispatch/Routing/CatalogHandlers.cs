@@ -22,7 +22,8 @@ public sealed class SourceRecord
 
 /// <summary>
 /// Keeps the catalog current: this node's in-memory index at once, the copy in the database for restarts, and a
-/// PostgreSQL notification (sent on commit) so every other node sharing the database reloads that entry.
+/// PostgreSQL notification (sent on commit) so every other node sharing the database reloads that entry. A route's
+/// notification carries its version: a node that already has it (the one that sent it) does not reload it.
 /// </summary>
 public static class CatalogHandler
 {
@@ -38,7 +39,7 @@ public static class CatalogHandler
         }
 
         session.Store(new RouteRecord { Id = webhook.Id, Definition = webhook, Version = webhook.Version });
-        session.QueueSqlCommand("select pg_notify(?, ?)", Channel, $"route:{webhook.Id}");
+        session.QueueSqlCommand("select pg_notify(?, ?)", Channel, $"route:{webhook.Id}:{webhook.Version}");
         catalog.Apply(webhook);
         secrets.ForgetSigningSecrets(webhook.Id);
     }
@@ -47,7 +48,7 @@ public static class CatalogHandler
     {
         var record = await session.LoadAsync<RouteRecord>(removed.WebhookId, cancellation);
         session.Store(new RouteRecord { Id = removed.WebhookId, Definition = null, Version = Math.Max(removed.Version, record?.Version ?? 0), Removed = true });
-        session.QueueSqlCommand("select pg_notify(?, ?)", Channel, $"route:{removed.WebhookId}");
+        session.QueueSqlCommand("select pg_notify(?, ?)", Channel, $"route:{removed.WebhookId}:{removed.Version}");
         catalog.Remove(removed.WebhookId, removed.Version);
         secrets.ForgetSigningSecrets(removed.WebhookId);
     }

@@ -79,8 +79,13 @@ public sealed partial class CatalogListener(
         try
         {
             await using var session = store.QuerySession();
-            if (payload.StartsWith("route:", StringComparison.Ordinal) && Guid.TryParse(payload.AsSpan(6), out var id))
+            if (payload.Length >= 42 && payload.StartsWith("route:", StringComparison.Ordinal) && Guid.TryParse(payload.AsSpan(6, 36), out var id))
             {
+                if (payload.Length > 43 && long.TryParse(payload.AsSpan(43), out var version) && catalog.Knows(id, version))
+                {
+                    return;
+                }
+
                 if (await session.LoadAsync<RouteRecord>(id, cancellation) is { } route)
                 {
                     Apply(route);

@@ -60,6 +60,11 @@ public sealed class DispatchCatalog
     /// <summary>A live webhook by name (admin operations only: a scan, never on the publish path).</summary>
     public Route? FindByName(string name) => byId.Values.FirstOrDefault(r => r.Definition.Name == name);
 
+    /// <summary>Whether this webhook's <paramref name="version"/> (or a later one, or its removal) is applied already.</summary>
+    public bool Knows(Guid webhookId, long version) =>
+        (byId.TryGetValue(webhookId, out var route) && route.Definition.Version >= version)
+        || (removed.TryGetValue(webhookId, out var removedAt) && removedAt >= version);
+
     public SourceInfo? Source(string application, string eventSource) => sources.GetValueOrDefault((application, eventSource));
 
     public bool HasApplication(string application) => applications.ContainsKey(application);
