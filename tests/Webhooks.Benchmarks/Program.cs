@@ -90,6 +90,12 @@ try
         Console.WriteLine("3. Sync overhead: POST /events with one sync webhook, one at a time, against a direct POST");
         async Task SyncOverhead(HttpClient via, string label)
         {
+            // Warm up first: a host just started runs unoptimised (tier-0) code for its first calls.
+            for (var i = 0; i < syncSamples; i++)
+            {
+                (await via.PostAsJsonAsync("/events", new { application = "bench", eventSource = "sync", record = JsonDocument.Parse(body).RootElement })).EnsureSuccessStatusCode();
+            }
+
             var direct = new List<double>();
             var viaSync = new List<double>();
             for (var i = 0; i < syncSamples; i++)

@@ -62,6 +62,12 @@ public sealed class DispatchOptions
     /// </summary>
     public TimeSpan GroupCommitWindow { get; set; } = TimeSpan.Zero;
 
+    /// <summary>
+    /// How many group commits may run at once. One keeps batches largest; more let the next batch commit while the
+    /// previous one waits on the database.
+    /// </summary>
+    public int GroupCommitters { get; set; } = 2;
+
     /// <summary>How often persisted retries that are due are looked for (the precision of the retry schedule).</summary>
     public TimeSpan SchedulePollingInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -116,6 +122,11 @@ public sealed class DispatchOptions
         if (options.DeadNodeTimeout < TimeSpan.FromSeconds(2))
         {
             problems.Add("DeadNodeTimeout must be at least 2 seconds (00:00:02).");
+        }
+
+        if (options.GroupCommitters is < 1 or > 16)
+        {
+            problems.Add("GroupCommitters must be between 1 and 16.");
         }
 
         if (options.MaxEventBytes < 1024 || options.MaxConcurrencyPerTarget < 1)

@@ -19,6 +19,7 @@ public sealed class DispatchOptionsTests
         options.DeadNodeTimeout.ShouldBe(TimeSpan.FromMinutes(1));
         options.HeartbeatInterval.ShouldBe(TimeSpan.FromSeconds(10));
         options.SyncRecording.ShouldBe(SyncRecording.Durable);
+        options.GroupCommitters.ShouldBe(2);
     }
 
     [Theory]
@@ -41,6 +42,7 @@ public sealed class DispatchOptionsTests
     [InlineData("SyncTimeout", "00:00:00", "SyncTimeout and AsyncTimeout must be positive")]
     [InlineData("MaxConcurrencyPerTarget", "0", "MaxConcurrencyPerTarget at least 1")]
     [InlineData("SyncRecording", "sometimes", "SyncRecording")]
+    [InlineData("GroupCommitters", "0", "GroupCommitters must be between 1 and 16")]
     [InlineData("SyncTimeout", "ten seconds", "SyncTimeout")]
     public void bad_settings_stop_the_start_with_a_message(string key, string value, string message) =>
         Should.Throw<StartupException>(() => From((key, value))).Message.ShouldContain(message);

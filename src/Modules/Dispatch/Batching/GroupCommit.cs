@@ -9,11 +9,14 @@ using Wolverine.Runtime;
 namespace Webhooks.Dispatch.Batching;
 
 /// <summary>
-/// Group commit: concurrent writers (publishes, delivery attempts) hand their writes here and await them; one loop
-/// takes every write waiting at that moment and commits them in one transaction, with their outgoing messages in
+/// Group commit: concurrent writers (publishes, delivery attempts) hand their writes here and await them; a commit
+/// loop (<see cref="DispatchOptions.GroupCommitters"/> of them, each on its own connection) takes every write waiting
+/// at that moment and commits them in one transaction, with their outgoing messages in
 /// the same transaction (Wolverine's outbox), then answers each writer. Nothing is answered before it is committed,
 /// so durability is what one transaction per write would give; the cost of a commit is shared by the batch. Under
-/// light load a batch is one write and adds no wait; under heavy load batches grow while the previous one commits.
+/// light load a batch is one write and adds no wait; under heavy load batches grow while the previous ones commit.
+/// A delivery's attempt is written only after its publish committed, so one stream's writes follow each other; where
+/// two could meet (a redelivery beside a retry), PostgreSQL's row lock on the stream orders them.
 /// A batch that fails is retried write by write, so one bad write fails alone.
 /// </summary>
 public sealed partial class GroupCommit(
@@ -22,7 +25,7 @@ public sealed partial class GroupCommit(
 {
     public const int MaxBatch = 500;
 
-    private readonly Channel<Work> queue = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Work> queue = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = options.GroupCommitters == 1 });
 
     /// <summary>Writes <paramref name="write"/> in the next batch; completes once that batch is committed.</summary>
     public Task Commit(Func<IDocumentSession, IMessageContext, ValueTask> write)
@@ -36,7 +39,10 @@ public sealed partial class GroupCommit(
         return work.Done.Task;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(Enumerable.Range(0, options.GroupCommitters).Select(_ => CommitLoop(stoppingToken)));
+
+    private async Task CommitLoop(CancellationToken stoppingToken)
     {
         var batch = new List<Work>(MaxBatch);
         var reader = queue.Reader;
@@ -45,8 +51,11 @@ public sealed partial class GroupCommit(
             while (await reader.WaitToReadAsync(stoppingToken))
             {
                 await Gather(reader, batch, stoppingToken);
-                await CommitBatch(batch);
-                batch.Clear();
+                if (batch.Count > 0)
+                {
+                    await CommitBatch(batch);
+                    batch.Clear();
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
