@@ -22,22 +22,31 @@ public sealed class when_the_host_is_killed(ITestOutputHelper output)
         await FaultRig.Define(host, "crm-sync", receiver.Url);
         await rig.WaitUntilMatched(host, webhooks: 1);
 
+        var gate = new CallGate(receiver);
         var publishing = rig.PublishAll(Events, parallel: 16, (_, _) => host.Address);
         await Arrivals.WaitUntil(() => receiver.Requests.Count >= 1000, TimeSpan.FromMinutes(2), () => $"{receiver.Requests.Count} arrived");
+        // Answers held: the host dies with calls in flight, deliveries it accepted and never finished.
+        gate.Hold();
+        await Arrivals.WaitUntil(() => gate.Held >= 8, TimeSpan.FromMinutes(1), () => $"{gate.Held} calls held");
+        var arrivedBeforeKill = Arrivals.Events(receiver.Requests);
+        var killed = host.Address;
         await host.Kill();
-        var arrivedBeforeKill = Arrivals.Events(receiver.Requests).Count;
+        var killedAt = DateTime.UtcNow;
+        gate.Release();
 
         host = await rig.StartHost(port);
         await publishing;
         await Arrivals.WaitUntil(
             () => Arrivals.Events(receiver.Requests).Count >= Events, TimeSpan.FromMinutes(2),
             () => $"{Arrivals.Events(receiver.Requests).Count} of {Events} events arrived");
+        var takenOver = gate.TakenOver(rig, killed, killedAt, arrivedBeforeKill);
 
         var requests = receiver.Requests;
-        output.WriteLine($"{arrivedBeforeKill} events had arrived at the kill; {requests.Count} requests in all, " +
+        output.WriteLine($"{arrivedBeforeKill.Count} events had arrived at the kill, {takenOver} accepted before it were called again after it; {requests.Count} requests in all, " +
             $"{requests.Count - Arrivals.Events(requests).Count} of them repeats or probes; publishes sent again: " +
             string.Join(", ", rig.Resent.Select(r => $"{r.Key} x{r.Value}")));
-        arrivedBeforeKill.ShouldBeLessThan(Events, "the kill came in the middle of the run");
+        arrivedBeforeKill.Count.ShouldBeLessThan(Events, "the kill came in the middle of the run");
+        takenOver.ShouldBeGreaterThan(0, "deliveries the killed host had accepted were made after the restart");
         Arrivals.ShouldHaveDeliveredEachOnce(receiver.Requests, rig, Events);
     }
 }

@@ -37,8 +37,8 @@ public sealed class FaultRig : IAsyncDisposable
 
     public EmbeddedPostgres Postgres { get; private set; }
 
-    /// <summary>Every event the publisher got accepted: its id (the record's h_pk_id) and the delivery ids of its answer.</summary>
-    public ConcurrentDictionary<string, (Uri AcceptedBy, Guid[] Deliveries)> Accepted { get; } = new();
+    /// <summary>Every event the publisher got accepted: its id (the record's h_pk_id), by which host, the delivery ids of its answer, and when.</summary>
+    public ConcurrentDictionary<string, (Uri AcceptedBy, Guid[] Deliveries, DateTime At)> Accepted { get; } = new();
 
     /// <summary>Why publishes had to be sent again (status code or exception), counted.</summary>
     public ConcurrentDictionary<string, int> Resent { get; } = new();
@@ -152,7 +152,7 @@ public sealed class FaultRig : IAsyncDisposable
                     try
                     {
                         var answer = await Send(address, id);
-                        Accepted[id] = (address, answer.Deliveries);
+                        Accepted[id] = (address, answer.Deliveries, DateTime.UtcNow);
                         break;
                     }
                     catch (Exception e) when (e is HttpRequestException or TaskCanceledException or ServerError)
