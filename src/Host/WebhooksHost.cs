@@ -136,7 +136,7 @@ public static partial class WebhooksHost
     public static string WithAutoPrepare(string connectionString)
     {
         var settings = new NpgsqlConnectionStringBuilder(connectionString);
-        if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
+        if (!settings.ShouldSerialize("Max Auto Prepare"))
         {
             settings.MaxAutoPrepare = 64;
             settings.AutoPrepareMinUsages = 2;

@@ -425,7 +425,6 @@ internal sealed class Receiver : IAsyncDisposable
     private readonly WebApplication app;
     private readonly ConcurrentQueue<(string Id, long At)> arrivals = new();
     private readonly ConcurrentDictionary<string, byte> succeeded = new();
-    private int count;
     private DateTimeOffset? downUntil;
 
     private Receiver(WebApplication app) => this.app = app;
@@ -457,7 +456,6 @@ internal sealed class Receiver : IAsyncDisposable
                 receiver.succeeded.TryAdd(id, 0);
             }
 
-            Interlocked.Increment(ref receiver.count);
             return Results.Ok();
         });
         await app.StartAsync();
@@ -472,7 +470,6 @@ internal sealed class Receiver : IAsyncDisposable
     {
         arrivals.Clear();
         succeeded.Clear();
-        count = 0;
     }
 
     /// <summary>Waits for this many arrivals (or, with <paramref name="ok"/>, this many distinct deliveries answered 200).</summary>

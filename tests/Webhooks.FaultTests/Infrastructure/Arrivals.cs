@@ -9,7 +9,7 @@ public static class Arrivals
     public static string EventOf(Received request) =>
         JsonDocument.Parse(request.Body).RootElement.GetProperty("onEntityEvent").GetProperty("record").GetProperty("h_pk_id").GetString()!;
 
-    /// <summary>The events (probes left out) this receiver got at least once, optionally only from answered-2xx requests.</summary>
+    /// <summary>The events (probes left out) among these requests.</summary>
     public static HashSet<string> Events(IEnumerable<Received> requests) =>
         requests.Select(EventOf).Where(id => !id.StartsWith("probe-", StringComparison.Ordinal)).ToHashSet();
 

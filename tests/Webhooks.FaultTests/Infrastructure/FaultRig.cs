@@ -157,7 +157,7 @@ public sealed class FaultRig : IAsyncDisposable
                     }
                     catch (Exception e) when (e is HttpRequestException or TaskCanceledException or ServerError)
                     {
-                        Resent.AddOrUpdate(e is ServerError ? e.Message[..3] : e.GetType().Name, 1, (_, n) => n + 1);
+                        Resent.AddOrUpdate(e is ServerError server ? server.Answer : e.GetType().Name, 1, (_, n) => n + 1);
                         if (DateTime.UtcNow > deadline)
                         {
                             throw new TimeoutException($"Event {id} was not accepted by {deadline}: {e.Message}", e);
@@ -202,7 +202,8 @@ public sealed class FaultRig : IAsyncDisposable
         var text = await response.Content.ReadAsStringAsync();
         if ((int)response.StatusCode >= 500)
         {
-            throw new ServerError($"{(int)response.StatusCode}: {text}");
+            var retryAfter = response.Headers.RetryAfter is { } after ? $" Retry-After: {after}" : "";
+            throw new ServerError($"{(int)response.StatusCode}{retryAfter}", text);
         }
 
         response.StatusCode.ShouldBe(HttpStatusCode.Accepted, text);
@@ -210,5 +211,9 @@ public sealed class FaultRig : IAsyncDisposable
         return (body.GetProperty("deliveries").EnumerateArray().Select(d => d.GetProperty("id").GetGuid()).ToArray(), body);
     }
 
-    private sealed class ServerError(string message) : Exception(message);
+    /// <summary>A 5xx answer: its status and Retry-After (the key <see cref="Resent"/> counts by), and its body.</summary>
+    private sealed class ServerError(string answer, string body) : Exception($"{answer}: {body}")
+    {
+        public string Answer { get; } = answer;
+    }
 }

@@ -49,37 +49,47 @@ public sealed class when_sync_recording_is_deferred : IAsyncLifetime
     [Fact]
     public async Task a_sync_publish_is_answered_and_its_record_follows()
     {
-        // Writes of new streams wait while this transaction holds the lock: a Durable host could not answer now.
-        await using var blocker = new NpgsqlConnection(connection);
-        await blocker.OpenAsync();
-        var holding = await blocker.BeginTransactionAsync();
-        await using (var lockStreams = new NpgsqlCommand("lock table webhooks.mt_streams in exclusive mode", blocker, holding))
+        Guid eventId;
+        await using (await LockStreams())
         {
-            await lockStreams.ExecuteNonQueryAsync();
+            var answer = await host.Publish(HttpStatusCode.OK);
+            eventId = answer.GetProperty("eventId").GetGuid();
+            receiver.Requests.Count.ShouldBe(1);
+            (await Should.ThrowAsync<ApiException>(() => auditor.GetEvent(eventId))).StatusCode
+                .ShouldBe(HttpStatusCode.NotFound, "the answer came before the record was committed");
         }
 
-        var answer = await host.Publish(HttpStatusCode.OK);
-        var eventId = answer.GetProperty("eventId").GetGuid();
-        receiver.Requests.Count.ShouldBe(1);
-        (await Should.ThrowAsync<ApiException>(() => auditor.GetEvent(eventId))).StatusCode
-            .ShouldBe(HttpStatusCode.NotFound, "the answer came before the record was committed");
-
-        await holding.RollbackAsync();
         var recorded = await Eventually(() => auditor.GetEvent(eventId));
         recorded.Verdict.ShouldBe("Allowed");
         recorded.Deliveries.ShouldHaveSingleItem().Status.ShouldBe(DeliveryStatuses.Succeeded);
     }
 
     [Fact]
-    public async Task with_an_idempotency_key_the_record_is_committed_before_the_answer()
+    public async Task with_an_idempotency_key_the_answer_waits_for_the_record()
     {
-        var answer = await host.Publish(HttpStatusCode.OK, idempotencyKey: "deferred-1");
+        Task<System.Text.Json.JsonElement> publishing;
+        await using (await LockStreams())
+        {
+            publishing = host.Publish(HttpStatusCode.OK, idempotencyKey: "deferred-1");
+            await Task.Delay(500);
+            publishing.IsCompleted.ShouldBeFalse("the answer a repeated key must find is not committed yet");
+        }
 
-        // No waiting: the answer a repeated key must find was committed before this one was sent.
+        var answer = await publishing;
         var recorded = await auditor.GetEvent(answer.GetProperty("eventId").GetGuid());
         recorded.Deliveries.ShouldHaveSingleItem().Status.ShouldBe(DeliveryStatuses.Succeeded);
         (await host.Publish(HttpStatusCode.OK, idempotencyKey: "deferred-1")).GetProperty("eventId").GetGuid()
             .ShouldBe(recorded.EventId);
+    }
+
+    /// <summary>Holds an exclusive lock on the event streams table until disposed: no new stream can be committed.</summary>
+    private async Task<NpgsqlConnection> LockStreams()
+    {
+        var blocker = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connection) { Pooling = false }.ConnectionString);
+        await blocker.OpenAsync();
+        await using var begin = new NpgsqlCommand("begin; lock table webhooks.mt_streams in exclusive mode", blocker);
+        await begin.ExecuteNonQueryAsync();
+        return blocker; // closing the connection ends the transaction and its lock
     }
 
     private static async Task<T> Eventually<T>(Func<Task<T>> read)

@@ -15,7 +15,8 @@ public static class PublishEndpoint
 
     /// <summary>
     /// Publishes an entity event. 202 when no synchronous webhook matched (async deliveries are durably scheduled
-    /// first); 200 when synchronous webhooks answered and none vetoed; 422 when a syncCritical webhook vetoed.
+    /// first); 200 when synchronous webhooks answered and none vetoed; 422 when a syncCritical webhook vetoed; 503
+    /// with Retry-After when the database cannot be reached (send it again with the same Idempotency-Key).
     /// </summary>
     [WolverinePost("/events", OperationId = "PublishEvent")]
     [Authorize(Roles = Roles.Publisher)]
@@ -26,6 +27,7 @@ public static class PublishEndpoint
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status413PayloadTooLarge, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status422UnprocessableEntity, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status503ServiceUnavailable, "application/problem+json")]
     public static async Task<IResult> Post(
         PublishEntityEvent request, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, Publisher publisher,
         ClaimsPrincipal user, CancellationToken cancellation)
