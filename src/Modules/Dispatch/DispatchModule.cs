@@ -7,6 +7,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Webhooks.Dispatch.Batching;
 using Webhooks.Dispatch.Delivery;
+using Webhooks.Dispatch.Flow;
 using Webhooks.Dispatch.Outbound;
 using Webhooks.Dispatch.Publishing;
 using Webhooks.Dispatch.Routing;
@@ -30,8 +31,14 @@ public static class DispatchModule
         services.AddSingleton<Publisher>();
         services.AddSingleton(configuration.GetSection("Webhooks:Bins").Get<Bins.BinOptions>() ?? new Bins.BinOptions());
         services.AddSingleton<History.Redeliveries>();
+        services.AddSingleton<PipelineProgress>();
         services.AddSingleton<GroupCommit>();
         services.AddHostedService(provider => provider.GetRequiredService<GroupCommit>());
+        services.AddSingleton<DeliveryQueueDepth>();
+        services.AddSingleton<PipelineWatch>();
+        services.AddHostedService(provider => provider.GetRequiredService<PipelineWatch>());
+        services.AddSingleton<BackPressure>();
+        services.AddHealthChecks().AddCheck<PipelineHealthCheck>("delivery pipeline", tags: [BuildingBlocks.HealthTags.Ready]);
         services.AddHostedService<CatalogListener>();
         services.AddSingleton(new BuildingBlocks.RebuildableProjection("DeliveryLog"));
 

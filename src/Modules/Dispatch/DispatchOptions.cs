@@ -68,6 +68,26 @@ public sealed class DispatchOptions
     /// </summary>
     public int GroupCommitters { get; set; } = 2;
 
+    /// <summary>
+    /// How many deliveries may wait on one node (in its queue, or committed and on their way there) before publishes
+    /// that would add more are refused with 503 and Retry-After. Deliveries waiting for a retry are in the database and
+    /// do not count until they are due.
+    /// </summary>
+    public int MaxBacklog { get; set; } = 20_000;
+
+    /// <summary>How many writes may wait for the group commit before publishes are refused with 503 and Retry-After.</summary>
+    public int MaxCommitQueue { get; set; } = 10_000;
+
+    /// <summary>
+    /// How long a stage of the pipeline (group commit, delivery queue) may make no progress while work waits before
+    /// readiness fails. Longer than the call timeouts: a handler may legitimately wait that long on a target.
+    /// </summary>
+    /// <remarks>Null until configured: then 90 s, or the longer call timeout plus 30 s.</remarks>
+    public TimeSpan? StallTimeout { get; set; }
+
+    public TimeSpan Stall => StallTimeout ?? TimeSpan.FromTicks(Math.Max(
+        TimeSpan.FromSeconds(90).Ticks, Math.Max(AsyncTimeout.Ticks, SyncTimeout.Ticks) + TimeSpan.FromSeconds(30).Ticks));
+
     /// <summary>How often persisted retries that are due are looked for (the precision of the retry schedule).</summary>
     public TimeSpan SchedulePollingInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -127,6 +147,16 @@ public sealed class DispatchOptions
         if (options.GroupCommitters is < 1 or > 16)
         {
             problems.Add("GroupCommitters must be between 1 and 16.");
+        }
+
+        if (options.MaxBacklog < 1 || options.MaxCommitQueue < 1)
+        {
+            problems.Add("MaxBacklog and MaxCommitQueue must be at least 1.");
+        }
+
+        if (options.StallTimeout is { } stall && (stall <= options.AsyncTimeout || stall <= options.SyncTimeout))
+        {
+            problems.Add("StallTimeout must be longer than AsyncTimeout and SyncTimeout (a call may take that long).");
         }
 
         if (options.MaxEventBytes < 1024 || options.MaxConcurrencyPerTarget < 1)

@@ -45,12 +45,15 @@ public sealed class when_operating_the_service(AppFixture fixture) : AppTest(fix
             s.StatusCodeShouldBeOk();
             s.ContentShouldBe("Healthy");
         });
-        await Host.Scenario(s =>
+        var ready = await Host.Scenario(s =>
         {
             s.Get.Url("/health/ready");
             s.StatusCodeShouldBeOk();
-            s.ContentShouldBe("Healthy");
         });
+        var report = System.Text.Json.JsonDocument.Parse(await ready.ReadAsTextAsync()).RootElement;
+        report.GetProperty("status").GetString().ShouldBe("Healthy");
+        report.GetProperty("checks").EnumerateArray().Select(c => c.GetProperty("name").GetString())
+            .ShouldBe(["database", "delivery pipeline"], ignoreOrder: true);
     }
 
     [Fact]

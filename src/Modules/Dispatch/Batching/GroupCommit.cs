@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Marten;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Webhooks.Dispatch.Flow;
 using Wolverine;
 using Wolverine.Marten.Publishing;
 using Wolverine.Runtime;
@@ -18,21 +19,44 @@ namespace Webhooks.Dispatch.Batching;
 /// A delivery's attempt is written only after its publish committed, so one stream's writes follow each other; where
 /// two could meet (a redelivery beside a retry), PostgreSQL's row lock on the stream orders them.
 /// A batch that fails is retried write by write, so one bad write fails alone.
+/// <para>
+/// A commit loop never waits on the delivery queue. The queue holds at most 10,000 deliveries in memory and, when
+/// full, makes whoever hands it more wait until a delivery handler takes one; but delivery handlers wait on commits,
+/// so a commit loop that waited for room there would wait forever (issue 11: the host stopped for good at ~10,000
+/// waiting deliveries). So a batch's messages (new deliveries, above all) are handed over right after the commit only
+/// while the queue is at most half full, which no other producer can fill in the moment that takes (they add at most
+/// a few thousand a second); past that, a task of their own hands them over while the loop goes on. The messages are
+/// in the database from the commit on, so their hand-over may wait.
+/// </para>
 /// </summary>
 public sealed partial class GroupCommit(
-    OutboxedSessionFactory sessions, IWolverineRuntime runtime, DispatchOptions options, ILogger<GroupCommit> logger)
+    OutboxedSessionFactory sessions, IWolverineRuntime runtime, DeliveryQueueDepth deliveries, DispatchOptions options, PipelineProgress progress,
+    ILogger<GroupCommit> logger)
     : BackgroundService
 {
     public const int MaxBatch = 500;
 
+    /// <summary>Up to this many waiting deliveries, a batch's messages are handed over before its writers are answered.</summary>
+    public const int InlineForwardLimit = JasperFx.Blocks.Block<Envelope>.DefaultBoundedCapacity / 2;
+
     private readonly Channel<Work> queue = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = options.GroupCommitters == 1 });
+    private int waiting;
+    private int forwarding;
+
+    /// <summary>Writes handed in and not yet committed (or failed).</summary>
+    public int Waiting => Volatile.Read(ref waiting);
+
+    /// <summary>Messages committed and not yet handed to their local queue.</summary>
+    public int Forwarding => Volatile.Read(ref forwarding);
 
     /// <summary>Writes <paramref name="write"/> in the next batch; completes once that batch is committed.</summary>
     public Task Commit(Func<IDocumentSession, IMessageContext, ValueTask> write)
     {
         var work = new Work(write, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        Interlocked.Increment(ref waiting);
         if (!queue.Writer.TryWrite(work))
         {
+            Interlocked.Decrement(ref waiting);
             throw new InvalidOperationException("The host is shutting down; nothing more is accepted.");
         }
 
@@ -105,11 +129,8 @@ public sealed partial class GroupCommit(
     {
         try
         {
-            await Write(batch);
-            foreach (var work in batch)
-            {
-                work.Done.TrySetResult();
-            }
+            await Forward(await Write(batch));
+            Done(batch, work => work.Done.TrySetResult());
         }
         catch (Exception failure) when (batch.Count > 1)
         {
@@ -118,36 +139,131 @@ public sealed partial class GroupCommit(
             {
                 try
                 {
-                    await Write([work]);
-                    work.Done.TrySetResult();
+                    await Forward(await Write([work]));
+                    Done([work], w => w.Done.TrySetResult());
                 }
                 catch (Exception alone)
                 {
-                    work.Done.TrySetException(alone);
+                    Done([work], w => w.Done.TrySetException(alone));
                 }
             }
         }
         catch (Exception failure)
         {
-            batch[0].Done.TrySetException(failure);
+            Done(batch, work => work.Done.TrySetException(failure));
         }
     }
 
-    private async Task Write(IReadOnlyList<Work> works)
+    private void Done(IReadOnlyList<Work> works, Action<Work> answer)
+    {
+        Interlocked.Add(ref waiting, -works.Count);
+        progress.Committed(works.Count);
+        foreach (var work in works)
+        {
+            answer(work);
+        }
+    }
+
+    private async Task<MessageContext> Write(IReadOnlyList<Work> works)
     {
         var context = new MessageContext(runtime);
         await using var session = sessions.OpenSession(context);
+        DetachForwarding(session);
         foreach (var work in works)
         {
             await work.Write(session, context);
         }
 
         await session.SaveChangesAsync();
-        await context.FlushOutgoingMessagesAsync();
+        return context;
+    }
+
+    /// <summary>
+    /// Wolverine's outbox hands a session's messages to their queues inside SaveChangesAsync, right after the commit
+    /// (its FlushOutgoingMessagesOnCommit listener); here that is <see cref="Forward"/>'s job. A Wolverine that renames
+    /// the listener stops the host at the first commit rather than bring the stall back silently.
+    /// </summary>
+    private static void DetachForwarding(IDocumentSession session)
+    {
+        var flushing = session.Listeners.Where(l => l.GetType().Name == "FlushOutgoingMessagesOnCommit").ToList();
+        if (flushing.Count != 1)
+        {
+            throw new InvalidOperationException(
+                $"Expected Wolverine's outbox to add one FlushOutgoingMessagesOnCommit listener to the session, found {flushing.Count}; " +
+                "GroupCommit must not hand messages to local queues inside its commit loop (see its remarks).");
+        }
+
+        session.Listeners.Remove(flushing[0]);
+    }
+
+    /// <summary>
+    /// Hands the committed batch's messages to their queues: now, while the delivery queue has room to spare (so a
+    /// writer answered next finds its messages queued), else by a task of its own (see the class remarks).
+    /// </summary>
+    private async Task Forward(MessageContext context)
+    {
+        var envelopes = context.Outstanding.ToList();
+        if (envelopes.Count == 0)
+        {
+            return;
+        }
+
+        Interlocked.Add(ref forwarding, envelopes.Count);
+        if (deliveries.Count + Forwarding <= InlineForwardLimit)
+        {
+            await HandOver(context, envelopes);
+        }
+        else
+        {
+            _ = Task.Run(() => HandOver(context, envelopes));
+        }
+    }
+
+    private async Task HandOver(MessageContext context, List<Envelope> envelopes)
+    {
+        try
+        {
+            await context.FlushOutgoingMessagesAsync();
+        }
+        catch (Exception failure)
+        {
+            // Committed, but not in any queue of this node: make them due in the durable inbox, where the
+            // scheduled-message poller finds them, so they are delivered all the same.
+            LogForwardFailed(envelopes.Count, failure);
+            await Release(envelopes);
+        }
+        finally
+        {
+            Interlocked.Add(ref forwarding, -envelopes.Count);
+            progress.Forwarded(envelopes.Count);
+        }
+    }
+
+    /// <summary>Makes the messages due now in the durable inbox, where the scheduled-message poller picks them up.</summary>
+    private async Task Release(List<Envelope> envelopes)
+    {
+        try
+        {
+            foreach (var envelope in envelopes)
+            {
+                envelope.ScheduledTime = DateTimeOffset.UtcNow;
+                await runtime.Storage.Inbox.ScheduleExecutionAsync(envelope);
+            }
+        }
+        catch (Exception failure)
+        {
+            LogReleaseFailed(envelopes.Count, failure);
+        }
     }
 
     private sealed record Work(Func<IDocumentSession, IMessageContext, ValueTask> Write, TaskCompletionSource Done);
 
     [LoggerMessage(LogLevel.Warning, "A group commit of {Count} writes failed; committing them one by one")]
     private partial void LogBatchFailed(int count, Exception exception);
+
+    [LoggerMessage(LogLevel.Error, "{Count} committed messages could not be handed to their local queue; releasing them for recovery")]
+    private partial void LogForwardFailed(int count, Exception exception);
+
+    [LoggerMessage(LogLevel.Error, "{Count} committed messages could not be released for recovery; they are delivered when this node restarts")]
+    private partial void LogReleaseFailed(int count, Exception exception);
 }

@@ -1,5 +1,6 @@
 using Webhooks.Definitions.Contracts;
 using Webhooks.Dispatch.Batching;
+using Webhooks.Dispatch.Flow;
 using Webhooks.Dispatch.Outbound;
 using Webhooks.Dispatch.Routing;
 using Wolverine;
@@ -21,6 +22,22 @@ public static class DeliverWebhookHandler
 {
     public static async Task Handle(
         DeliverWebhook delivery, DispatchCatalog catalog, TargetCaller caller, TargetLimiter limiter, GroupCommit commits,
+        DispatchOptions options, TimeProvider time, PipelineProgress progress, IMessageContext context, CancellationToken cancellation)
+    {
+        var attempted = false;
+        try
+        {
+            attempted = await Deliver(delivery, catalog, caller, limiter, commits, options, time, context, cancellation);
+        }
+        finally
+        {
+            progress.Handled(attempted);
+        }
+    }
+
+    /// <summary>Makes the attempt and records it; false when the target was full and the delivery was put back for later.</summary>
+    private static async Task<bool> Deliver(
+        DeliverWebhook delivery, DispatchCatalog catalog, TargetCaller caller, TargetLimiter limiter, GroupCommit commits,
         DispatchOptions options, TimeProvider time, IMessageContext context, CancellationToken cancellation)
     {
         var route = catalog.Find(delivery.WebhookId);
@@ -32,16 +49,18 @@ public static class DeliverWebhookHandler
                 session.Events.Append(delivery.DeliveryId, new DeliveryFailed(delivery.DeliveryId, reason, time.GetUtcNow()));
                 return ValueTask.CompletedTask;
             });
-            return;
+            return true;
         }
 
         var webhook = route.Definition;
         var lease = await limiter.TryEnter(new Uri(webhook.Url), cancellation);
         if (lease is null)
         {
-            // The target has its share of calls in flight: come back shortly instead of holding a handler here.
-            await context.ReScheduleCurrentAsync(time.GetUtcNow().AddMilliseconds(Random.Shared.Next(50, 250)));
-            return;
+            // The target has its share of calls in flight: come back shortly (the same attempt, as a durable scheduled
+            // message) instead of holding a handler here. Normal flow control, so nothing is logged: Wolverine's own
+            // ReScheduleCurrentAsync logs every such step aside as an error.
+            await context.ScheduleAsync(delivery, time.GetUtcNow().AddMilliseconds(Random.Shared.Next(50, 250)));
+            return false;
         }
 
         CallOutcome outcome;
@@ -75,6 +94,7 @@ public static class DeliverWebhookHandler
                 session.Events.Append(id, new DeliveryFailed(id, $"Gave up after {delivery.Attempt} attempts: {outcome.Describe(webhook.Name)}", now));
             }
         });
+        return true;
     }
 }
 

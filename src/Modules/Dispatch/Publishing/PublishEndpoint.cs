@@ -16,7 +16,8 @@ public static class PublishEndpoint
     /// <summary>
     /// Publishes an entity event. 202 when no synchronous webhook matched (async deliveries are durably scheduled
     /// first); 200 when synchronous webhooks answered and none vetoed; 422 when a syncCritical webhook vetoed; 503
-    /// with Retry-After when the database cannot be reached (send it again with the same Idempotency-Key).
+    /// with Retry-After when the node is behind (its delivery backlog or commit queue is over its bound) or the database
+    /// cannot be reached: send it again after Retry-After with the same Idempotency-Key.
     /// </summary>
     [WolverinePost("/events", OperationId = "PublishEvent")]
     [Authorize(Roles = Roles.Publisher)]
@@ -30,7 +31,7 @@ public static class PublishEndpoint
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status503ServiceUnavailable, "application/problem+json")]
     public static async Task<IResult> Post(
         PublishEntityEvent request, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, Publisher publisher,
-        ClaimsPrincipal user, CancellationToken cancellation)
+        ClaimsPrincipal user, HttpResponse response, CancellationToken cancellation)
     {
         PublishResult result;
         try
@@ -39,6 +40,11 @@ public static class PublishEndpoint
         }
         catch (PublishRefusedException refused)
         {
+            if (refused.RetryAfter is { } retryAfter)
+            {
+                response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
             return Results.Problem(refused.Problem);
         }
 

@@ -9,6 +9,7 @@ using Webhooks.Definitions.Contracts;
 using Webhooks.Dispatch.Batching;
 using Webhooks.Dispatch.Contracts;
 using Webhooks.Dispatch.Delivery;
+using Webhooks.Dispatch.Flow;
 using Webhooks.Dispatch.Outbound;
 using Webhooks.Dispatch.Rendering;
 using Webhooks.Dispatch.Routing;
@@ -18,9 +19,12 @@ using Wolverine;
 namespace Webhooks.Dispatch.Publishing;
 
 /// <summary>A publish refused before anything happened (bad input, unknown application, wrong caller).</summary>
-public sealed class PublishRefusedException(ProblemDetails problem) : Exception(problem.Detail)
+public sealed class PublishRefusedException(ProblemDetails problem, TimeSpan? retryAfter = null) : Exception(problem.Detail)
 {
     public ProblemDetails Problem { get; } = problem;
+
+    /// <summary>When the refusal is for now only (503): how long to wait before sending the event again.</summary>
+    public TimeSpan? RetryAfter { get; } = retryAfter;
 }
 
 /// <summary>
@@ -29,8 +33,8 @@ public sealed class PublishRefusedException(ProblemDetails problem) : Exception(
 /// group commit before answering.
 /// </summary>
 public sealed partial class Publisher(
-    DispatchCatalog catalog, TargetCaller caller, GroupCommit commits, IDocumentStore store, TimeProvider time, DispatchOptions options,
-    ILogger<Publisher> logger)
+    DispatchCatalog catalog, TargetCaller caller, GroupCommit commits, BackPressure pressure, IDocumentStore store, TimeProvider time,
+    DispatchOptions options, ILogger<Publisher> logger)
 {
     public async Task<PublishResult> Publish(PublishEntityEvent published, ClaimsPrincipal? publisher, string actor, CancellationToken cancellation)
     {
@@ -66,6 +70,12 @@ public sealed partial class Publisher(
             {
                 (route.Definition.PostMode == PostModes.Async ? asynchronous : synchronous).Add(route);
             }
+        }
+
+        // Refused before any call is made, so a publish that is sent again later is made once.
+        if (pressure.Refusal(addsDeliveries: asynchronous.Count > 0) is { } overload)
+        {
+            throw new PublishRefusedException(overload.Problem, overload.RetryAfter);
         }
 
         var calls = await Task.WhenAll(synchronous.Select(async route =>

@@ -30,7 +30,7 @@ namespace Internal.Generated.WolverineHandlers
             var idempotencyKey = ReadSingleHeaderValue(httpContext, "Idempotency-Key");
             
             // The actual HTTP request handler execution
-            var result = await Webhooks.Dispatch.Publishing.PublishEndpoint.Post(request, idempotencyKey, _publisher, httpContext.User, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await Webhooks.Dispatch.Publishing.PublishEndpoint.Post(request, idempotencyKey, _publisher, httpContext.User, httpContext.Response, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

@@ -1,0 +1,71 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Webhooks.Dispatch.Batching;
+using Webhooks.Dispatch.Delivery;
+using Wolverine.Runtime;
+using Wolverine.Transports.Local;
+
+namespace Webhooks.Dispatch.Flow;
+
+/// <summary>How many delivery messages this node's delivery queue holds in memory (waiting or being handled).</summary>
+public sealed class DeliveryQueueDepth(IWolverineRuntime runtime)
+{
+    private LocalQueue? queue;
+
+    public int Count => (queue ??= runtime.Endpoints.LocalQueueForMessageType(typeof(DeliverWebhook)))?.MessageCount ?? 0;
+}
+
+/// <summary>A publish refused for now because the node is behind; the client should send it again after <see cref="RetryAfter"/>.</summary>
+public sealed record Overload(ProblemDetails Problem, TimeSpan RetryAfter);
+
+/// <summary>
+/// Pushes back on publishers before the node falls behind for good: a publish that would add deliveries while more
+/// than <see cref="DispatchOptions.MaxBacklog"/> wait on this node, or any publish while more than
+/// <see cref="DispatchOptions.MaxCommitQueue"/> writes wait to be committed, is refused with 503 and a Retry-After
+/// worked out from how fast deliveries are going out. Nothing is half-done: the refusal comes before any call.
+/// </summary>
+public sealed class BackPressure(GroupCommit commits, DeliveryQueueDepth queue, PipelineWatch watch, DispatchOptions options)
+{
+    public const string OverloadedType = "urn:webhooks:overloaded";
+
+    public static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(30);
+
+    /// <summary>Deliveries accepted on this node and not yet attempted: in the queue, or committed and on their way to it.</summary>
+    public int Backlog => queue.Count + commits.Forwarding;
+
+    /// <summary>Why a publish must wait, or null when it may go ahead.</summary>
+    public Overload? Refusal(bool addsDeliveries)
+    {
+        if (commits.Waiting >= options.MaxCommitQueue)
+        {
+            return Refuse(
+                $"{commits.Waiting} writes are waiting for the database (Webhooks:Dispatch:MaxCommitQueue is {options.MaxCommitQueue}).",
+                TimeSpan.FromSeconds(1));
+        }
+
+        var backlog = Backlog;
+        if (addsDeliveries && backlog >= options.MaxBacklog)
+        {
+            // Long enough for a tenth of the bound to go out at the current pace.
+            var rate = Math.Max(watch.DeliveryRate, 1);
+            var wait = TimeSpan.FromSeconds(Math.Ceiling((backlog - (options.MaxBacklog * 0.9)) / rate));
+            return Refuse(
+                $"{backlog} deliveries are waiting on this node (Webhooks:Dispatch:MaxBacklog is {options.MaxBacklog}); " +
+                $"they go out at about {rate:0} a second.",
+                wait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait > MaxRetryAfter ? MaxRetryAfter : wait);
+        }
+
+        return null;
+    }
+
+    private static Overload Refuse(string why, TimeSpan retryAfter) => new(
+        new ProblemDetails
+        {
+            Type = OverloadedType,
+            Title = "Too busy: publish again shortly",
+            Status = StatusCodes.Status503ServiceUnavailable,
+            Detail = $"This node is behind and accepts no more events for now: {why} Nothing was published. Send the event " +
+                $"again after {retryAfter.TotalSeconds:0} s (Retry-After), with the same Idempotency-Key.",
+        },
+        retryAfter);
+}

@@ -1,0 +1,28 @@
+namespace Webhooks.Tests.Infrastructure;
+
+/// <summary>
+/// For what no tracked session can wait on (a health check, a receiver, another process): asks again every 50 ms
+/// until the answer is the one wanted, and fails saying what it last saw.
+/// </summary>
+public static class Poll
+{
+    public static async Task<T> Until<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan? timeout = null, Func<T, string>? describe = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
+        while (true)
+        {
+            var value = await read();
+            if (done(value))
+            {
+                return value;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Not so within {timeout ?? TimeSpan.FromSeconds(15)}; last seen: {describe?.Invoke(value) ?? value?.ToString()}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+}
