@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using Webhooks.BuildingBlocks;
 using Webhooks.Definitions.Contracts;
 using Webhooks.Dispatch.Rendering;
 
@@ -105,6 +106,10 @@ public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, TimePro
         return request;
     }
 
+    /// <summary>
+    /// The first 4 KiB of the answer, as text a person can read and the database can store whatever bytes came (NUL,
+    /// invalid UTF-8, a binary body: a target's answer is untrusted input); and the <c>text/plain</c> message, if any.
+    /// </summary>
     private static async Task<(string? Excerpt, string? PlainText)> Read(HttpResponseMessage response, CancellationToken cancellation)
     {
         var buffer = new byte[ExcerptBytes];
@@ -123,10 +128,25 @@ public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, TimePro
             return (null, null);
         }
 
-        var text = Encoding.UTF8.GetString(buffer, 0, read);
-        var plain = response.Content.Headers.ContentType?.MediaType == "text/plain" ? text.Trim() : null;
+        var mediaType = response.Content.Headers.ContentType?.MediaType;
+        if (!IsText(mediaType))
+        {
+            return ($"[{(read == buffer.Length ? "at least " : "")}{read} bytes of {mediaType}: not text, not shown]", null);
+        }
+
+        var text = StoredText.FromUtf8Prefix(buffer.AsSpan(0, read));
+        var plain = string.Equals(mediaType, "text/plain", StringComparison.OrdinalIgnoreCase) ? text.Trim() : null;
         return (text, plain);
     }
+
+    /// <summary>Text types (and no type at all, as many receivers send) are shown; anything else is described.</summary>
+    private static bool IsText(string? mediaType) =>
+        mediaType is null
+        || mediaType.StartsWith("text/", StringComparison.OrdinalIgnoreCase)
+        || mediaType.EndsWith("/json", StringComparison.OrdinalIgnoreCase) || mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase)
+        || mediaType.EndsWith("/xml", StringComparison.OrdinalIgnoreCase) || mediaType.EndsWith("+xml", StringComparison.OrdinalIgnoreCase)
+        || mediaType.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase)
+        || mediaType.Equals("application/javascript", StringComparison.OrdinalIgnoreCase);
 
     private TimeSpan? RetryAfter(HttpResponseMessage response) => response.Headers.RetryAfter switch
     {
@@ -136,7 +156,7 @@ public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, TimePro
     };
 
     private static CallOutcome Failure(long started, string error, Dictionary<string, string> headers) =>
-        new(null, Elapsed(started), null, null, error, null, headers);
+        new(null, Elapsed(started), null, null, StoredText.Clean(error), null, headers);
 
     private static long Elapsed(long started) => (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
 }

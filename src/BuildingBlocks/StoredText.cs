@@ -1,0 +1,88 @@
+using System.Text;
+
+namespace Webhooks.BuildingBlocks;
+
+/// <summary>
+/// Text that can be stored and shown: PostgreSQL's jsonb refuses the NUL character (<c>\u0000</c>) and unpaired
+/// UTF-16 surrogates, and other control characters garble what people read. Untrusted text (a target's answer, an
+/// exception's message) is cleaned with <see cref="Clean"/>; input a client sends is checked with
+/// <see cref="IsStorable"/> and refused with a field error naming it.
+/// </summary>
+public static class StoredText
+{
+    public const char Replacement = '\uFFFD';
+
+    /// <summary>Why <see cref="IsStorable"/> refuses a value, for field errors.</summary>
+    public const string NotStorable = "must not contain NUL or other control characters (other than tab and line breaks), nor unpaired surrogates";
+
+    /// <summary>
+    /// True when the text holds no NUL, no other C0 control character but tab, line feed and carriage return, no DEL,
+    /// and no unpaired surrogate.
+    /// </summary>
+    public static bool IsStorable(string? text)
+    {
+        if (text is null)
+        {
+            return true;
+        }
+
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (IsRefusedControl(c))
+            {
+                return false;
+            }
+
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The text with every character <see cref="IsStorable"/> refuses replaced by U+FFFD.</summary>
+    public static string Clean(string text)
+    {
+        if (IsStorable(text))
+        {
+            return text;
+        }
+
+        var cleaned = new StringBuilder(text.Length);
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                cleaned.Append(c).Append(text[++i]);
+            }
+            else
+            {
+                cleaned.Append(IsRefusedControl(c) || char.IsSurrogate(c) ? Replacement : c);
+            }
+        }
+
+        return cleaned.ToString();
+    }
+
+    /// <summary>
+    /// The longest prefix of <paramref name="bytes"/> that does not end inside a UTF-8 sequence, decoded (invalid bytes
+    /// become U+FFFD) and cleaned: an excerpt cut at a byte limit does not end in a broken character.
+    /// </summary>
+    public static string FromUtf8Prefix(ReadOnlySpan<byte> bytes)
+    {
+        var decoder = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false).GetDecoder();
+        var chars = new char[bytes.Length];
+        decoder.Convert(bytes, chars, flush: false, out _, out var written, out _);
+        return Clean(new string(chars, 0, written));
+    }
+
+    private static bool IsRefusedControl(char c) => (c < ' ' && c is not '\t' and not '\n' and not '\r') || c == '\u007F';
+}
