@@ -29,6 +29,9 @@ public static class DispatchModule
         services.AddSingleton<SecretCache>();
         services.AddSingleton<TargetCaller>();
         services.AddSingleton<Publisher>();
+        services.AddSingleton<Idempotency>();
+        services.AddSingleton<IdempotencySweep>();
+        services.AddHostedService(provider => provider.GetRequiredService<IdempotencySweep>());
         services.AddSingleton(configuration.GetSection("Webhooks:Bins").Get<Bins.BinOptions>() ?? new Bins.BinOptions());
         services.AddSingleton<History.Redeliveries>();
         services.AddSingleton<PipelineProgress>();
@@ -46,7 +49,7 @@ public static class DispatchModule
         {
             opts.Schema.For<RouteRecord>();
             opts.Schema.For<SourceRecord>();
-            opts.Schema.For<IdempotentPublish>();
+            opts.Schema.For<IdempotentPublish>().Index(x => x.ExpiresAt);
             opts.Schema.For<Bins.RequestBin>();
             opts.Schema.For<Bins.CapturedRequest>().Index(x => x.BinId);
             // Read models of the delivery streams, written in the same transaction as their events.

@@ -33,27 +33,51 @@ public sealed class PublishRefusedException(ProblemDetails problem, TimeSpan? re
 /// group commit before answering.
 /// </summary>
 public sealed partial class Publisher(
-    DispatchCatalog catalog, TargetCaller caller, GroupCommit commits, BackPressure pressure, IDocumentStore store, TimeProvider time,
+    DispatchCatalog catalog, TargetCaller caller, GroupCommit commits, BackPressure pressure, Idempotency idempotency, TimeProvider time,
     DispatchOptions options, ILogger<Publisher> logger)
 {
     public async Task<PublishResult> Publish(PublishEntityEvent published, ClaimsPrincipal? publisher, string actor, CancellationToken cancellation)
     {
         var (source, record) = Check(published, publisher);
-        var idempotency = published.IdempotencyKey is { Length: > 0 } key ? IdempotentPublish.IdFor(actor, key) : null;
-        if (idempotency is not null && await Earlier(idempotency, published, cancellation) is { } earlier)
+        var now = time.GetUtcNow();
+        var entity = new EntityEvent(source, now, published.ActionBy, published.ActionByName, published.CallingSessionId, record);
+        var matches = Match(source, new TriggerInput(source.Urn, published.ActionBy, source.Entity, record));
+
+        var key = published.IdempotencyKey is { Length: > 0 } given ? IdempotentPublish.IdFor(actor, given) : null;
+        var fingerprint = key is null ? "" : IdempotentPublish.FingerprintOf(published);
+        if (key is not null && await idempotency.Begin(key, fingerprint, claim: matches.Synchronous.Count > 0, cancellation) is { } earlier)
         {
             return earlier;
         }
 
-        var eventId = Guid.CreateVersion7();
-        var now = time.GetUtcNow();
-        var entity = new EntityEvent(source, now, published.ActionBy, published.ActionByName, published.CallingSessionId, record);
-        var input = new TriggerInput(source.Urn, published.ActionBy, source.Entity, record);
-        var payloads = new Payloads(entity);
+        try
+        {
+            var result = await Make(published, actor, entity, matches, key, fingerprint, cancellation);
+            if (key is not null)
+            {
+                idempotency.Complete(key, result);
+            }
 
-        var skipped = new List<(Route Route, Guid Id, string Reason)>();
-        var synchronous = new List<Route>();
-        var asynchronous = new List<Route>();
+            return result;
+        }
+        catch (Exception failure) when (key is not null && Idempotency.LostTheRace(failure))
+        {
+            // Another node recorded this key with its event first; this publish made no call and wrote nothing.
+            var winner = await idempotency.Winner(key, fingerprint, cancellation);
+            idempotency.Complete(key, winner);
+            return winner;
+        }
+        catch when (key is not null)
+        {
+            await idempotency.Abandon(key);
+            throw;
+        }
+    }
+
+    /// <summary>The webhooks of the event source that are enabled and whose trigger matches, or that must be skipped and why.</summary>
+    private Matches Match(SourceInfo source, TriggerInput input)
+    {
+        var matches = new Matches([], [], []);
         foreach (var route in catalog.Routes(source.Application, source.Name))
         {
             if (!route.Definition.Enabled)
@@ -64,13 +88,25 @@ public sealed partial class Publisher(
             var (matched, reason) = Match(route, input);
             if (reason is not null)
             {
-                skipped.Add((route, Guid.CreateVersion7(), reason));
+                matches.Skipped.Add((route, Guid.CreateVersion7(), reason));
             }
             else if (matched)
             {
-                (route.Definition.PostMode == PostModes.Async ? asynchronous : synchronous).Add(route);
+                (route.Definition.PostMode == PostModes.Async ? matches.Asynchronous : matches.Synchronous).Add(route);
             }
         }
+
+        return matches;
+    }
+
+    /// <summary>Back pressure, the sync calls, the verdict, then one group commit of everything (see the class remarks).</summary>
+    private async Task<PublishResult> Make(
+        PublishEntityEvent published, string actor, EntityEvent entity, Matches matches, string? key, string fingerprint, CancellationToken cancellation)
+    {
+        var (synchronous, asynchronous, skipped) = (matches.Synchronous, matches.Asynchronous, matches.Skipped);
+        var (source, now, record) = (entity.Source, entity.EventTime, entity.Record);
+        var eventId = Guid.CreateVersion7();
+        var payloads = new Payloads(entity);
 
         // Refused before any call is made, so a publish that is sent again later is made once.
         if (pressure.Refusal(addsDeliveries: asynchronous.Count > 0) is { } overload)
@@ -131,21 +167,15 @@ public sealed partial class Publisher(
                 session.Events.StartStream(id, new DeliverySkipped(id, eventId, webhook.Id, webhook.Name, webhook.PostMode, reason, now));
             }
 
-            if (idempotency is not null)
+            if (key is not null)
             {
-                session.Store(new IdempotentPublish
-                {
-                    Id = idempotency,
-                    Fingerprint = IdempotentPublish.FingerprintOf(published),
-                    Result = result,
-                    ExpiresAt = now + IdempotentPublish.Lifetime,
-                });
+                idempotency.Record(session, key, fingerprint, result);
             }
         });
 
         // An answer that promises async deliveries, or that a repeated Idempotency-Key must find, waits for the commit.
         // Otherwise (sync calls or no match) SyncRecording = Deferred answers now and the record follows in the commit.
-        if (options.SyncRecording == SyncRecording.Deferred && scheduled.Count == 0 && idempotency is null)
+        if (options.SyncRecording == SyncRecording.Deferred && scheduled.Count == 0 && key is null)
         {
             _ = committed.ContinueWith(
                 (failed, state) => LogRecordLost(logger, (Guid)state!, failed.Exception!.GetBaseException()),
@@ -191,26 +221,6 @@ public sealed partial class Publisher(
         return (source, published.Record!.Value.Clone());
     }
 
-    private async Task<PublishResult?> Earlier(string id, PublishEntityEvent published, CancellationToken cancellation)
-    {
-        await using var session = store.QuerySession();
-        var earlier = await session.LoadAsync<IdempotentPublish>(id, cancellation);
-        if (earlier is null || earlier.ExpiresAt <= time.GetUtcNow())
-        {
-            return null;
-        }
-
-        return earlier.Fingerprint == IdempotentPublish.FingerprintOf(published)
-            ? earlier.Result
-            : throw new PublishRefusedException(new ProblemDetails
-            {
-                Type = "urn:webhooks:idempotency-key-reused",
-                Title = "Idempotency-Key reused",
-                Status = StatusCodes.Status422UnprocessableEntity,
-                Detail = "This Idempotency-Key was used in the last 24 hours for a different event. Use a new key for a new event.",
-            });
-    }
-
     /// <summary>Whether the webhook's trigger matches; or, when it cannot be evaluated, why the webhook is skipped.</summary>
     private static (bool Matched, string? Skip) Match(Route route, in TriggerInput input)
     {
@@ -228,6 +238,8 @@ public sealed partial class Publisher(
             return (false, $"The trigger expression cannot be evaluated for this event: {cannot.Message}");
         }
     }
+
+    private sealed record Matches(List<Route> Synchronous, List<Route> Asynchronous, List<(Route Route, Guid Id, string Reason)> Skipped);
 
     /// <summary>Renders each format at most once per event, whatever the fan-out.</summary>
     private sealed class Payloads(EntityEvent entity)
