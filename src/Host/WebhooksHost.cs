@@ -41,7 +41,7 @@ public static partial class WebhooksHost
         builder.Services.AddMarten(opts =>
             {
                 opts.DatabaseSchemaName = "webhooks";
-                opts.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
+                opts.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, json => json.Converters.Add(new StorableStringConverter()));
                 opts.Events.StreamIdentity = StreamIdentity.AsGuid;
                 opts.Events.MetadataConfig.HeadersEnabled = true;
                 opts.Events.MetadataConfig.CorrelationIdEnabled = true;
@@ -93,6 +93,7 @@ public static partial class WebhooksHost
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseDispatch();
+        app.UseStorableInput();
         app.MapWebhooksHealth();
         app.MapWebhooksOpenApi();
         app.MapBinCapture();

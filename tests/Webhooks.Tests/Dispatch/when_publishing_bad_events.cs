@@ -4,6 +4,7 @@ using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Webhooks.Dispatch.Delivery;
 using Webhooks.Tests.Infrastructure;
+using Wolverine;
 
 namespace Webhooks.Tests.Dispatch;
 
@@ -85,6 +86,18 @@ public sealed class when_publishing_bad_events(AppFixture fixture) : AppTest(fix
     {
         var problem = await Host.Publish(HttpStatusCode.BadRequest, idempotencyKey: new string('k', 256));
         problem.GetProperty("errors").GetProperty("Idempotency-Key").GetArrayLength().ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task an_in_process_publish_with_a_nul_in_its_record_is_refused_naming_the_field()
+    {
+        var record = System.Text.Json.JsonDocument.Parse("""{"h_pk_id":"1","h_name":"x\u0000y"}""").RootElement;
+        var refused = await Should.ThrowAsync<Webhooks.Dispatch.Publishing.PublishRefusedException>(() =>
+            Host.MessageBus().InvokeAsync<Webhooks.Dispatch.Contracts.PublishResult>(
+                new Webhooks.Dispatch.Contracts.PublishEntityEvent(DefinitionsSetup.Application, DefinitionsSetup.EventSource, "me", null, null, record)));
+
+        ((Microsoft.AspNetCore.Mvc.ValidationProblemDetails)refused.Problem).Errors.ShouldContainKey("record.h_name");
+        await NothingPublished();
     }
 
     private async Task NothingPublished()

@@ -196,7 +196,17 @@ public sealed partial class Publisher(
             .Check(published.Application is { Length: > 0 }, "application", "The application is required.")
             .Check(published.EventSource is { Length: > 0 }, "eventSource", "The event source is required.")
             .Check(published.Record is { ValueKind: JsonValueKind.Object }, "record", "The record is required, as a JSON object of the entity's fields.")
-            .Check(published.IdempotencyKey is null || published.IdempotencyKey.Length <= 255, "Idempotency-Key", "The Idempotency-Key must be at most 255 characters.");
+            .Check(published.IdempotencyKey is null || published.IdempotencyKey.Length <= 255, "Idempotency-Key", "The Idempotency-Key must be at most 255 characters.")
+            .Check(StoredText.IsStorable(published.ActionBy), "actionBy", $"actionBy {StoredText.NotStorable}.")
+            .Check(StoredText.IsStorable(published.ActionByName), "actionByName", $"actionByName {StoredText.NotStorable}.")
+            .Check(StoredText.IsStorable(published.CallingSessionId), "callingSessionId", $"callingSessionId {StoredText.NotStorable}.")
+            .Check(StoredText.IsStorable(published.IdempotencyKey), "Idempotency-Key", $"The Idempotency-Key {StoredText.NotStorable}.");
+        if (published.Record is { ValueKind: JsonValueKind.Object } given && StoredJson.FirstUnstorable(given, "record") is { } field)
+        {
+            // Stored as it came (jsonb), so kept faithfully or refused: PostgreSQL cannot keep a NUL in jsonb.
+            errors.Add(field, $"This value (or property name) {StoredText.NotStorable}: PostgreSQL cannot store it.");
+        }
+
         if (!errors.IsEmpty)
         {
             throw new PublishRefusedException(errors.ToProblem());

@@ -40,8 +40,9 @@ public static class UpdateKeyEndpoint
     public static async Task<IResult> Patch(
         Guid id, UpdateKey request, IDocumentSession session, ClaimsPrincipal user, TimeProvider time, CancellationToken cancellation)
     {
-        var stream = await session.Events.FetchForWriting<Key>(id, cancellation);
-        if (stream.Aggregate is not { } key)
+        // Marten refuses the empty GUID as a stream id; no key has it.
+        var stream = id == Guid.Empty ? null : await session.Events.FetchForWriting<Key>(id, cancellation);
+        if (stream?.Aggregate is not { } key)
         {
             return Results.Problem(KeyProblems.NotFound(id));
         }
@@ -94,8 +95,9 @@ public static class RotateKeySecretEndpoint
         Guid id, RotateKeySecret request, IDocumentSession session, SecretBox box, ClaimsPrincipal user, TimeProvider time,
         CancellationToken cancellation)
     {
-        var stream = await session.Events.FetchForWriting<Key>(id, cancellation);
-        if (stream.Aggregate is not { } key)
+        // Marten refuses the empty GUID as a stream id; no key has it.
+        var stream = id == Guid.Empty ? null : await session.Events.FetchForWriting<Key>(id, cancellation);
+        if (stream?.Aggregate is not { } key)
         {
             return (Results.Problem(KeyProblems.NotFound(id)), []);
         }
@@ -120,6 +122,11 @@ public static class DeleteKeyEndpoint
     public static async Task<(IResult, OutgoingMessages)> Delete(
         Guid id, IDocumentSession session, ClaimsPrincipal user, TimeProvider time, CancellationToken cancellation)
     {
+        if (id == Guid.Empty)
+        {
+            return (Results.Problem(KeyProblems.NotFound(id)), []);
+        }
+
         var stream = await session.Events.FetchForWriting<Key>(id, cancellation);
         var usage = await session.LoadAsync<Usage.KeyUsage>(id, cancellation);
         if (stream.Aggregate is not { } key || usage is null)
