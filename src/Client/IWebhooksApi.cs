@@ -246,6 +246,12 @@ public interface IWebhooksApi
     [Get("/bins/{id}/requests")]
     Task<Page<CapturedRequestView>> ListBinRequests(Guid id, int? limit = null, CancellationToken cancellationToken = default);
 
+    /// <summary>Deletes a bin and what it captured (admin role).</summary>
+    /// <param name="id">The bin's id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Delete("/bins/{id}")]
+    Task DeleteBin(Guid id, CancellationToken cancellationToken = default);
+
     /// <summary>Sends the event source's sample record to the webhook now and answers the attempt (admin role).</summary>
     /// <param name="name">The webhook's name.</param>
     /// <param name="cancellationToken">Cancels the call.</param>

@@ -33,6 +33,8 @@ public static class DispatchModule
         services.AddSingleton<IdempotencySweep>();
         services.AddHostedService(provider => provider.GetRequiredService<IdempotencySweep>());
         services.AddSingleton(configuration.GetSection("Webhooks:Bins").Get<Bins.BinOptions>() ?? new Bins.BinOptions());
+        services.AddSingleton<Bins.CaptureLimiter>();
+        services.AddSingleton<Bins.PublicAddress>();
         services.AddSingleton<History.Redeliveries>();
         services.AddSingleton<PipelineProgress>();
         services.AddSingleton<GroupCommit>();

@@ -61,6 +61,133 @@ public sealed class when_using_request_bins(AppFixture fixture) : AppTest(fixtur
     }
 
     [Fact]
+    public async Task the_capture_url_does_not_come_from_the_host_header()
+    {
+        var result = await Host.Scenario(s =>
+        {
+            s.WithKey(TestKeys.Admin);
+            s.Post.Url("/bins");
+            s.WithRequestHeader("Host", "evil.example:1234");
+            s.StatusCodeShouldBe(HttpStatusCode.Created);
+        });
+
+        var bin = (await result.ReadAsJsonAsync<Webhooks.Dispatch.Contracts.BinView>())!;
+        bin.CaptureUrl.Host.ShouldNotBe("evil.example");
+        bin.CaptureUrl.AbsolutePath.ShouldBe($"/bins/{bin.Id}/capture");
+    }
+
+    [Fact]
+    public async Task bodies_that_are_not_storable_text_are_kept_as_base64()
+    {
+        var bin = await Fixture.Client(TestKeys.Admin).CreateBin();
+        byte[][] bodies = [[0x78, 0x00, 0x79], [0xFF, 0xFE, 0x41], "{\"a\":\"é\"}"u8.ToArray()];
+        foreach (var body in bodies)
+        {
+            await Host.Scenario(s =>
+            {
+                s.Post.ByteArray(body).ToUrl(bin.CaptureUrl.AbsolutePath);
+                s.StatusCodeShouldBeOk();
+            });
+        }
+
+        var requests = (await Fixture.Client(TestKeys.Admin).ListBinRequests(bin.Id)).Items.Reverse().ToList();
+        requests.Select(r => (r.BodyEncoding, r.Body)).ShouldBe(
+        [
+            ("base64", Convert.ToBase64String(bodies[0])),
+            ("base64", Convert.ToBase64String(bodies[1])),
+            ("utf-8", "{\"a\":\"é\"}"),
+        ]);
+    }
+
+    [Fact]
+    public async Task credentials_are_redacted_and_headers_capped()
+    {
+        var bin = await Fixture.Client(TestKeys.Admin).CreateBin();
+        await Host.Scenario(s =>
+        {
+            s.Post.Text("x").ToUrl(bin.CaptureUrl.AbsolutePath);
+            s.WithRequestHeader("Authorization", "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("user:s3cret-pw")));
+            s.WithRequestHeader("Cookie", "session=abc");
+            s.WithRequestHeader("webhook-signature", "v1,abc");
+            s.WithRequestHeader("X-Api-Key", "key-123");
+            s.WithRequestHeader("X-Custom-Token", "tok-456");
+            s.WithRequestHeader("X-Fine", "visible");
+            s.StatusCodeShouldBeOk();
+        });
+        await Host.Scenario(s =>
+        {
+            s.Post.Text("y").ToUrl(bin.CaptureUrl.AbsolutePath);
+            for (var i = 0; i < 60; i++)
+            {
+                s.WithRequestHeader($"X-Big-{i}", new string('h', 500));
+            }
+
+            s.StatusCodeShouldBeOk();
+        });
+
+        var requests = (await Fixture.Client(TestKeys.Admin).ListBinRequests(bin.Id)).Items;
+        var headers = requests[1].Headers;
+        headers["Authorization"].ShouldBe("Basic [redacted]");
+        (headers["Cookie"], headers["webhook-signature"], headers["X-Api-Key"], headers["X-Custom-Token"])
+            .ShouldBe(("[redacted]", "[redacted]", "[redacted]", "[redacted]"));
+        headers["X-Fine"].ShouldBe("visible");
+        requests[1].HeadersTruncated.ShouldBeFalse();
+        requests[0].HeadersTruncated.ShouldBeTrue();
+        requests[0].Headers.Sum(h => h.Key.Length + h.Value.Length).ShouldBeLessThanOrEqualTo(16 * 1024);
+    }
+
+    [Fact]
+    public async Task captures_are_rate_limited_per_bin()
+    {
+        var bin = await Fixture.Client(TestKeys.Admin).CreateBin();
+        var other = await Fixture.Client(TestKeys.Admin).CreateBin();
+        var statuses = new List<int>();
+        for (var i = 0; i < 400; i++)
+        {
+            var result = await Host.Scenario(s =>
+            {
+                s.Post.Text("x").ToUrl(bin.CaptureUrl.AbsolutePath);
+                s.IgnoreStatusCode();
+            });
+            statuses.Add(result.Context.Response.StatusCode);
+            if (result.Context.Response.StatusCode == 429)
+            {
+                result.Context.Response.Headers.RetryAfter.ToString().ShouldBe("1");
+                break;
+            }
+        }
+
+        statuses.ShouldContain(429, "at most twice CapturesPerSecond at once");
+        await Host.Scenario(s =>
+        {
+            s.Post.Text("x").ToUrl(other.CaptureUrl.AbsolutePath);
+            s.StatusCodeShouldBeOk();
+        });
+    }
+
+    [Fact]
+    public async Task a_deleted_bin_is_gone_with_its_requests()
+    {
+        var admin = Fixture.Client(TestKeys.Admin);
+        var bin = await admin.CreateBin();
+        await Host.Scenario(s =>
+        {
+            s.Post.Text("x").ToUrl(bin.CaptureUrl.AbsolutePath);
+            s.StatusCodeShouldBeOk();
+        });
+
+        await admin.DeleteBin(bin.Id);
+
+        (await Should.ThrowAsync<ApiException>(() => admin.ListBinRequests(bin.Id))).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        (await Should.ThrowAsync<ApiException>(() => admin.DeleteBin(bin.Id))).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        await Host.Scenario(s =>
+        {
+            s.Post.Text("x").ToUrl(bin.CaptureUrl.AbsolutePath);
+            s.StatusCodeShouldBe(HttpStatusCode.NotFound);
+        });
+    }
+
+    [Fact]
     public async Task unknown_bins_and_roles_get_problems()
     {
         await Host.Scenario(s =>

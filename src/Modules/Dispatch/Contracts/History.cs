@@ -71,11 +71,15 @@ public sealed record BinView(Guid Id, Uri CaptureUrl, DateTimeOffset ExpiresAt);
 
 /// <summary>A request a bin captured.</summary>
 /// <param name="Method">The HTTP method.</param>
-/// <param name="Headers">Its headers.</param>
-/// <param name="Body">Its body as text (UTF-8), cut at the bin's size limit.</param>
+/// <param name="Headers">Its headers; credentials (Authorization, Cookie, webhook-signature, API keys) redacted.</param>
+/// <param name="Body">Its body, cut at the bin's size limit: text (UTF-8), or base64 when it was not storable text (see <paramref name="BodyEncoding"/>).</param>
 /// <param name="Truncated">Whether the body was cut.</param>
 /// <param name="At">When it arrived.</param>
-public sealed record CapturedRequestView(string Method, IReadOnlyDictionary<string, string> Headers, string Body, bool Truncated, DateTimeOffset At);
+/// <param name="BodyEncoding"><c>utf-8</c>, or <c>base64</c> for bytes that are not UTF-8 text (or hold NUL).</param>
+/// <param name="HeadersTruncated">Whether headers were dropped at the bin's header size limit.</param>
+public sealed record CapturedRequestView(
+    string Method, IReadOnlyDictionary<string, string> Headers, string Body, bool Truncated, DateTimeOffset At,
+    string BodyEncoding = "utf-8", bool HeadersTruncated = false);
 
 /// <summary>The answer of <c>POST /webhooks/{name}/test</c>: the delivery made with the event source's sample record.</summary>
 /// <param name="DeliveryId">The delivery (also in <c>GET /deliveries/{id}</c>).</param>

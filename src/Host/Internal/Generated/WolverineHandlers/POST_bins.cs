@@ -17,14 +17,16 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly System.TimeProvider _timeProvider;
         private readonly Webhooks.Dispatch.Bins.BinOptions _binOptions;
+        private readonly Webhooks.Dispatch.Bins.PublicAddress _publicAddress;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public POST_bins(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, System.TimeProvider timeProvider, Webhooks.Dispatch.Bins.BinOptions binOptions, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public POST_bins(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, System.TimeProvider timeProvider, Webhooks.Dispatch.Bins.BinOptions binOptions, Webhooks.Dispatch.Bins.PublicAddress publicAddress, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _timeProvider = timeProvider;
             _binOptions = binOptions;
+            _publicAddress = publicAddress;
             _outboxedSessionFactory = outboxedSessionFactory;
             _wolverineRuntime = wolverineRuntime;
         }
@@ -38,7 +40,7 @@ namespace Internal.Generated.WolverineHandlers
             Webhooks.Host.Api.ActorStamp.Before(documentSession, httpContext.User);
             
             // The actual HTTP request handler execution
-            var result = await Webhooks.Dispatch.Bins.CreateBinEndpoint.Post(documentSession, _binOptions, _timeProvider, httpContext.Request, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await Webhooks.Dispatch.Bins.CreateBinEndpoint.Post(documentSession, _binOptions, _timeProvider, _publicAddress, httpContext.RequestAborted).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session
