@@ -11,7 +11,8 @@ public sealed class KeySafeAudit : IAuditDescriber
 
     public AuditDescription? Describe(object data) => data switch
     {
-        KeyCreated e => new(Module, "key", e.Name, "created", e.Actor, ["name", "type", "description", "username", "secret"]),
+        KeyCreated e => new(Module, "key", e.Name, "created", e.Actor,
+            e.AllowedOrigins is { Count: > 0 } ? ["name", "type", "description", "username", "secret", "allowedOrigins"] : ["name", "type", "description", "username", "secret"]),
         KeyDetailsChanged e => new(Module, "key", e.Name, "detailsChanged", e.Actor, e.ChangedFields),
         KeySecretRotated e => new(Module, "key", null, "secretRotated", e.Actor, e.UsernameChanged ? ["username", "secret"] : ["secret"]),
         KeyDeleted e => new(Module, "key", e.Name, "deleted", e.Actor, []),

@@ -87,6 +87,12 @@ public static class WebhookRules
             {
                 errors.Add("keySafeKeyId", $"The KeySafe key '{key.Name}' is of type {key.Type}; webhooks authenticate only with {KeyTypes.HttpBasic} keys.");
             }
+            else if (Uri.TryCreate(request.Url, UriKind.Absolute, out var url) && !Origins.Allow(key.AllowedOrigins, url))
+            {
+                errors.Add("keySafeKeyId",
+                    $"The KeySafe key '{key.Name}' may be sent only to {string.Join(", ", key.AllowedOrigins!)}; this webhook's URL is on " +
+                    $"{Origins.Of(url)}. Ask a keysafe user to allow that origin, or choose another key.");
+            }
         }
     }
 

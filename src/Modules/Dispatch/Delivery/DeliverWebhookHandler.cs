@@ -83,6 +83,10 @@ public static class DeliverWebhookHandler
                 session.Events.Append(id, new DeliveryFailed(id, "The target answered 410 Gone: the webhook is disabled.", now));
                 await bus.PublishAsync(new DisableWebhook(webhook.Id, $"The target answered 410 Gone to delivery {id}."));
             }
+            else if (outcome.Permanent)
+            {
+                session.Events.Append(id, new DeliveryFailed(id, $"Not retried: {outcome.Describe(webhook.Name)}", now));
+            }
             else if (RetryPolicy.NextDelay(options, delivery.Attempt, outcome.RetryAfter) is { } delay)
             {
                 var at = now + delay;

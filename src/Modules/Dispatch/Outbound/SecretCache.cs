@@ -57,4 +57,6 @@ public static class KeyChangeHandler
     public static void Handle(KeySecretChanged changed, SecretCache cache) => cache.ForgetCredential(changed.KeyId);
 
     public static void Handle(KeyRemoved removed, SecretCache cache) => cache.ForgetCredential(removed.KeyId);
+
+    public static void Handle(KeyBindingChanged changed, SecretCache cache) => cache.ForgetCredential(changed.KeyId);
 }

@@ -16,9 +16,11 @@ namespace Webhooks.Dispatch.Outbound;
 /// <param name="Error">What went wrong when there was no answer: timeout, refused, SSRF guard...</param>
 /// <param name="RetryAfter">The target's Retry-After, when it sent one.</param>
 /// <param name="RequestHeaders">The headers sent, Authorization redacted.</param>
+/// <param name="Permanent">The call was refused before anything was sent, for a reason no retry changes (the address
+/// guard, a KeySafe key bound to other origins): an async delivery fails at once instead of retrying.</param>
 public sealed record CallOutcome(
     int? StatusCode, long DurationMs, string? ResponseExcerpt, string? PlainText, string? Error, TimeSpan? RetryAfter,
-    IReadOnlyDictionary<string, string> RequestHeaders)
+    IReadOnlyDictionary<string, string> RequestHeaders, bool Permanent = false)
 {
     public bool Succeeded => StatusCode is >= 200 and < 300;
 
@@ -32,24 +34,32 @@ public sealed record CallOutcome(
         Enum.IsDefined(typeof(HttpStatusCode), status) ? ((HttpStatusCode)status).ToString() : "";
 }
 
+/// <summary>A KeySafe key bound to other origins than the webhook's URL: nothing is sent.</summary>
+public sealed class KeyNotAllowedException(string message) : Exception(message);
+
 /// <summary>Makes one signed, authenticated POST to a webhook's target and reads at most 4 KiB of the answer.</summary>
 public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, TimeProvider time)
 {
     public const int ExcerptBytes = 4096;
+    public const string Redacted = "[redacted]";
+
+    /// <summary>Shorter secrets are not cut out of an answer (that would garble it); an answer holding one is withheld.</summary>
+    public const int ShortestScrubbedSecret = 4;
 
     public async Task<CallOutcome> Post(WebhookDefinition webhook, Guid deliveryId, byte[] body, TimeSpan timeout, CancellationToken cancellation)
     {
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var sent = new List<string>();
         var started = Stopwatch.GetTimestamp();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         deadline.CancelAfter(timeout);
         try
         {
-            using var request = await Build(webhook, deliveryId, body, headers, deadline.Token);
+            using var request = await Build(webhook, deliveryId, body, headers, sent, deadline.Token);
             using var response = await http.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
             var (excerpt, plain) = await Read(response, deadline.Token);
             return new CallOutcome(
-                (int)response.StatusCode, Elapsed(started), excerpt, plain, null, RetryAfter(response), headers);
+                (int)response.StatusCode, Elapsed(started), Scrub(excerpt, sent), Scrub(plain, sent), null, RetryAfter(response), headers);
         }
         catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
         {
@@ -57,20 +67,54 @@ public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, TimePro
         }
         catch (SsrfRefusedException refused)
         {
-            return Failure(started, refused.Message, headers);
+            return Failure(started, refused.Message, headers, permanent: true);
+        }
+        catch (KeyNotAllowedException refused)
+        {
+            return Failure(started, refused.Message, headers, permanent: true);
         }
         catch (HttpRequestException failed)
         {
-            return Failure(started, $"{failed.HttpRequestError}: {failed.Message}", headers);
+            return Failure(started, Scrub($"{failed.HttpRequestError}: {failed.Message}", sent)!, headers);
         }
         catch (IOException failed)
         {
-            return Failure(started, failed.Message, headers);
+            return Failure(started, Scrub(failed.Message, sent)!, headers);
         }
     }
 
+    /// <summary>
+    /// A target's answer must not hand back the credential the call used (an echoing target, a request bin): every
+    /// form it travelled in (raw, the Basic header's base64, URL-encoded) is cut out of what is stored and shown.
+    /// </summary>
+    public static string? Scrub(string? text, IReadOnlyList<string> secrets)
+    {
+        if (text is null || secrets.Count == 0)
+        {
+            return text;
+        }
+
+        foreach (var secret in secrets.Where(s => s.Length > 0).Distinct().OrderByDescending(s => s.Length))
+        {
+            if (!text.Contains(secret, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (secret.Length < ShortestScrubbedSecret)
+            {
+                return "[withheld: the answer may contain the credential the call used]";
+            }
+
+            text = text.Replace(secret, Redacted, StringComparison.Ordinal);
+        }
+
+        return text;
+    }
+
     private async Task<HttpRequestMessage> Build(
-        WebhookDefinition webhook, Guid deliveryId, byte[] body, Dictionary<string, string> recorded, CancellationToken cancellation)
+        WebhookDefinition webhook, Guid deliveryId, byte[] body, Dictionary<string, string> recorded, List<string> sent,
+        CancellationToken cancellation)
     {
         var id = deliveryId.ToString();
         var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
@@ -92,9 +136,19 @@ public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, TimePro
             var credential = await secrets.Credential(keyId, cancellation);
             if (credential.Found)
             {
-                request.Headers.Authorization = new AuthenticationHeaderValue(
-                    "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credential.Username}:{credential.Password}")));
+                var url = new Uri(webhook.Url);
+                if (!Origins.Allow(credential.AllowedOrigins, url))
+                {
+                    request.Dispose();
+                    throw new KeyNotAllowedException(
+                        $"Not sent: the webhook's KeySafe key may be sent only to {string.Join(", ", credential.AllowedOrigins!)}, " +
+                        $"and the webhook's URL is on {Origins.Of(url)}. Allow the origin on the key, or give the webhook another key.");
+                }
+
+                var basic = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credential.Username}:{credential.Password}"));
+                request.Headers.Authorization = new AuthenticationHeaderValue("Basic", basic);
                 recorded["Authorization"] = "Basic [redacted]";
+                sent.AddRange([credential.Password!, basic, Uri.EscapeDataString(credential.Password!), WebUtility.UrlEncode(credential.Password!)]);
             }
         }
 
@@ -155,8 +209,8 @@ public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, TimePro
         _ => null,
     };
 
-    private static CallOutcome Failure(long started, string error, Dictionary<string, string> headers) =>
-        new(null, Elapsed(started), null, null, StoredText.Clean(error), null, headers);
+    private static CallOutcome Failure(long started, string error, Dictionary<string, string> headers, bool permanent = false) =>
+        new(null, Elapsed(started), null, null, StoredText.Clean(error), null, headers, permanent);
 
     private static long Elapsed(long started) => (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
 }

@@ -16,7 +16,9 @@ public static class KeyTypes
 /// <param name="Description">What the key is for.</param>
 /// <param name="Username">The username (httpBasic). Shown in answers; not a secret.</param>
 /// <param name="Password">The password (httpBasic). Write-only: no answer ever contains it.</param>
-public sealed record CreateKey(string? Name, string? Type, string? Description, string? Username, string? Password)
+/// <param name="AllowedOrigins">The only origins (e.g. <c>https://crm.example.com</c>) the key may be sent to; none: any.</param>
+public sealed record CreateKey(
+    string? Name, string? Type, string? Description, string? Username, string? Password, IReadOnlyList<string>? AllowedOrigins = null)
 {
     /// <summary>Never prints the password.</summary>
     public override string ToString() => $"CreateKey {{ Name = {Name}, Type = {Type}, Username = {Username}, Password = *** }}";
@@ -25,7 +27,8 @@ public sealed record CreateKey(string? Name, string? Type, string? Description, 
 /// <summary>Body of <c>PATCH /keysafe/keys/{id}</c>: the fields to change; absent fields stay as they are.</summary>
 /// <param name="Name">A new name.</param>
 /// <param name="Description">A new description; an empty string removes it.</param>
-public sealed record UpdateKey(string? Name, string? Description);
+/// <param name="AllowedOrigins">The origins the key may be sent to from now on; an empty list allows any.</param>
+public sealed record UpdateKey(string? Name, string? Description, IReadOnlyList<string>? AllowedOrigins = null);
 
 /// <summary>Body of <c>PUT /keysafe/keys/{id}/secret</c>: the new credential, replacing the old one.</summary>
 /// <param name="Username">The username (httpBasic).</param>
@@ -46,6 +49,7 @@ public sealed record RotateKeySecret(string? Username, string? Password)
 /// <param name="UpdatedAt">When it last changed.</param>
 /// <param name="SecretRotatedAt">When its secret was last set.</param>
 /// <param name="Version">The number of changes made to it so far.</param>
+/// <param name="AllowedOrigins">The only origins the key may be sent to; empty: any.</param>
 public sealed record KeyView(
     Guid Id,
     string Name,
@@ -55,7 +59,8 @@ public sealed record KeyView(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
     DateTimeOffset SecretRotatedAt,
-    long Version);
+    long Version,
+    IReadOnlyList<string> AllowedOrigins);
 
 /// <summary>One change in a key's history.</summary>
 /// <param name="Version">The key's version after the change.</param>

@@ -11,7 +11,8 @@ public sealed record DescribeKey(Guid KeyId);
 /// <param name="Exists">False when no live key has that id.</param>
 /// <param name="Name">Its name, when it exists.</param>
 /// <param name="Type">Its type (<see cref="KeyTypes"/>), when it exists.</param>
-public sealed record KeyDescription(Guid KeyId, bool Exists, string? Name, string? Type);
+/// <param name="AllowedOrigins">The only origins it may be sent to; empty or null: any.</param>
+public sealed record KeyDescription(Guid KeyId, bool Exists, string? Name, string? Type, IReadOnlyList<string>? AllowedOrigins = null);
 
 /// <summary>
 /// Asks KeySafe for the username and password of an httpBasic key, decrypted in memory only
@@ -25,7 +26,8 @@ public sealed record ResolveHttpBasicCredential(Guid KeyId);
 /// <param name="Found">False when there is no live httpBasic key with that id.</param>
 /// <param name="Username">The username.</param>
 /// <param name="Password">The password, in memory only: never log, store or return it.</param>
-public sealed record HttpBasicCredential(Guid KeyId, bool Found, string? Username, string? Password)
+/// <param name="AllowedOrigins">The only origins it may be sent to; empty or null: any.</param>
+public sealed record HttpBasicCredential(Guid KeyId, bool Found, string? Username, string? Password, IReadOnlyList<string>? AllowedOrigins = null)
 {
     /// <summary>Never prints the password.</summary>
     public override string ToString() => $"HttpBasicCredential {{ KeyId = {KeyId}, Found = {Found}, Username = {Username}, Password = *** }}";
@@ -49,6 +51,11 @@ public sealed record KeyReservation(bool Reserved, string? Problem);
 /// <param name="KeyId">The key.</param>
 /// <param name="Version">The key's version after the rotation.</param>
 public sealed record KeySecretChanged(Guid KeyId, long Version);
+
+/// <summary>Published (outbox) when the origins a key may be sent to changed: drop any cached credential of it.</summary>
+/// <param name="KeyId">The key.</param>
+/// <param name="Version">The key's version after the change.</param>
+public sealed record KeyBindingChanged(Guid KeyId, long Version);
 
 /// <summary>Published (outbox) when a key was deleted: drop any cached credential of it.</summary>
 /// <param name="KeyId">The key.</param>

@@ -17,9 +17,9 @@ public static class UpdateKeyEndpoint
     public static ProblemDetails Validate(UpdateKey request)
     {
         var errors = new FieldErrors();
-        if (request.Name is null && request.Description is null)
+        if (request.Name is null && request.Description is null && request.AllowedOrigins is null)
         {
-            errors.Add("name", "Send a name, a description, or both.");
+            errors.Add("name", "Send a name, a description, allowed origins, or any of them together.");
         }
 
         if (request.Name is not null)
@@ -28,31 +28,37 @@ public static class UpdateKeyEndpoint
         }
 
         KeyRules.Description(errors, request.Description);
+        KeyRules.AllowedOrigins(errors, request.AllowedOrigins);
         return errors.ToProblem();
     }
 
-    /// <summary>Renames a key or changes its description. The secret is untouched.</summary>
+    /// <summary>
+    /// Renames a key, changes its description, or binds it to the origins it may be sent to (an empty list: any). The
+    /// secret is untouched. Webhooks already using the key whose URL is outside new origins fail their deliveries.
+    /// </summary>
     [WolverinePatch("/keysafe/keys/{id}", OperationId = "UpdateKey")]
     [Authorize(Roles = Roles.KeySafe)]
     [Tags("KeySafe")]
     [ProducesResponseType<KeyView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
-    public static async Task<IResult> Patch(
+    public static async Task<(IResult, OutgoingMessages)> Patch(
         Guid id, UpdateKey request, IDocumentSession session, ClaimsPrincipal user, TimeProvider time, CancellationToken cancellation)
     {
         // Marten refuses the empty GUID as a stream id; no key has it.
         var stream = id == Guid.Empty ? null : await session.Events.FetchForWriting<Key>(id, cancellation);
         if (stream?.Aggregate is not { } key)
         {
-            return Results.Problem(KeyProblems.NotFound(id));
+            return (Results.Problem(KeyProblems.NotFound(id)), []);
         }
 
         var name = request.Name?.Trim() ?? key.Name;
         var description = request.Description is null ? key.Description : CreateKeyEndpoint.Blank(request.Description);
         if (Key.Normalize(name) != key.NormalizedName && await KeyNames.Taken(session, name, except: id, cancellation))
         {
-            return Results.Problem(KeyNames.Conflict(name));
+            return (Results.Problem(KeyNames.Conflict(name)), []);
         }
+
+        var origins = KeyRules.AllowedOrigins(new FieldErrors(), request.AllowedOrigins) ?? key.AllowedOrigins;
 
         var changed = new List<string>();
         if (name != key.Name)
@@ -65,14 +71,20 @@ public static class UpdateKeyEndpoint
             changed.Add("description");
         }
 
-        if (changed.Count == 0)
+        if (!origins.SequenceEqual(key.AllowedOrigins))
         {
-            return Results.Ok(key.ToView());
+            changed.Add("allowedOrigins");
         }
 
-        var details = new KeyDetailsChanged(id, name, description, changed, user.Actor(), time.GetUtcNow());
+        if (changed.Count == 0)
+        {
+            return (Results.Ok(key.ToView()), []);
+        }
+
+        var details = new KeyDetailsChanged(id, name, description, changed, user.Actor(), time.GetUtcNow(), origins);
         stream.AppendOne(details);
-        return Results.Ok(key.Apply(details).ToView());
+        var next = key.Apply(details);
+        return (Results.Ok(next.ToView()), changed.Contains("allowedOrigins") ? [new KeyBindingChanged(id, next.Version)] : []);
     }
 }
 

@@ -20,6 +20,7 @@ public static class CreateKeyEndpoint
         KeyRules.Name(errors, request.Name);
         KeyRules.Type(errors, request.Type);
         KeyRules.Description(errors, request.Description);
+        KeyRules.AllowedOrigins(errors, request.AllowedOrigins);
         if (request.Type == KeyTypes.HttpBasic)
         {
             KeyRules.HttpBasic(errors, request.Username, request.Password);
@@ -28,7 +29,10 @@ public static class CreateKeyEndpoint
         return errors.ToProblem();
     }
 
-    /// <summary>Creates a key. The secret is encrypted at once and can never be read back, only rotated.</summary>
+    /// <summary>
+    /// Creates a key. The secret is encrypted at once and can never be read back, only rotated. With allowedOrigins the
+    /// key is sent only to those origins: a webhook aimed elsewhere cannot use it.
+    /// </summary>
     [WolverinePost("/keysafe/keys", OperationId = "CreateKey")]
     [Authorize(Roles = Roles.KeySafe)]
     [Tags("KeySafe")]
@@ -45,7 +49,9 @@ public static class CreateKeyEndpoint
         }
 
         var id = Guid.CreateVersion7();
-        var created = new KeyCreated(id, name, request.Type!, Blank(request.Description), request.Username, user.Actor(), time.GetUtcNow());
+        var created = new KeyCreated(
+            id, name, request.Type!, Blank(request.Description), request.Username, user.Actor(), time.GetUtcNow(),
+            KeyRules.AllowedOrigins(new FieldErrors(), request.AllowedOrigins) ?? []);
         session.Events.StartStream<Key>(id, created);
         session.Store(Secrets.SealHttpBasic(box, id, request.Username!, request.Password!));
         session.Store(new KeyUsage { Id = id });

@@ -18,6 +18,10 @@ public sealed record Key
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
     public DateTimeOffset SecretRotatedAt { get; init; }
+
+    /// <summary>The only origins the key may be sent to; empty: any.</summary>
+    public IReadOnlyList<string> AllowedOrigins { get; init; } = [];
+
     public long Version { get; set; }
 
     public static string Normalize(string name) => name.Trim().ToUpperInvariant();
@@ -33,6 +37,7 @@ public sealed record Key
         CreatedAt = e.At,
         UpdatedAt = e.At,
         SecretRotatedAt = e.At,
+        AllowedOrigins = e.AllowedOrigins ?? [],
         Version = 1,
     };
 
@@ -41,6 +46,7 @@ public sealed record Key
         Name = e.Name,
         NormalizedName = Normalize(e.Name),
         Description = e.Description,
+        AllowedOrigins = e.AllowedOrigins ?? AllowedOrigins,
         UpdatedAt = e.At,
         Version = Version + 1,
     };
@@ -57,7 +63,7 @@ public sealed record Key
     public bool ShouldDelete(KeyDeleted e) => true;
 #pragma warning restore CA1822, IDE0060
 
-    public KeyView ToView() => new(Id, Name, Type, Description, Username, CreatedAt, UpdatedAt, SecretRotatedAt, Version);
+    public KeyView ToView() => new(Id, Name, Type, Description, Username, CreatedAt, UpdatedAt, SecretRotatedAt, Version, AllowedOrigins);
 }
 
 /// <summary>The encrypted secret of a key: owned by KeySafe, replaced on rotation, deleted with the key.</summary>

@@ -8,7 +8,7 @@ public static class DescribeKeyHandler
     public static async Task<KeyDescription> Handle(DescribeKey describe, IQuerySession session, CancellationToken cancellation)
     {
         var key = await session.LoadAsync<Key>(describe.KeyId, cancellation);
-        return new KeyDescription(describe.KeyId, key is not null, key?.Name, key?.Type);
+        return new KeyDescription(describe.KeyId, key is not null, key?.Name, key?.Type, key?.AllowedOrigins);
     }
 }
 
@@ -25,6 +25,6 @@ public static class ResolveHttpBasicCredentialHandler
         }
 
         var opened = Secrets.OpenHttpBasic(box, resolve.KeyId, secret);
-        return new HttpBasicCredential(resolve.KeyId, true, opened.Username, opened.Password);
+        return new HttpBasicCredential(resolve.KeyId, true, opened.Username, opened.Password, key.AllowedOrigins);
     }
 }

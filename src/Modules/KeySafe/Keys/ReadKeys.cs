@@ -63,7 +63,8 @@ public static class KeyHistoryEndpoint
 
     public static KeyChange Describe(long version, object data) => data switch
     {
-        KeyCreated e => new(version, "created", e.At, e.Actor, ["name", "type", "description", "username", "secret"]),
+        KeyCreated e => new(version, "created", e.At, e.Actor,
+            e.AllowedOrigins is { Count: > 0 } ? ["name", "type", "description", "username", "secret", "allowedOrigins"] : ["name", "type", "description", "username", "secret"]),
         KeyDetailsChanged e => new(version, "detailsChanged", e.At, e.Actor, e.ChangedFields),
         KeySecretRotated e => new(version, "secretRotated", e.At, e.Actor, e.UsernameChanged ? ["username", "secret"] : ["secret"]),
         KeyDeleted e => new(version, "deleted", e.At, e.Actor, []),

@@ -54,6 +54,37 @@ public static class KeyRules
         }
     }
 
+    /// <summary>Origins (<c>https://crm.example.com</c>), at most <see cref="Origins.MaxPerKey"/>; answered normalised and without repeats.</summary>
+    public static IReadOnlyList<string>? AllowedOrigins(FieldErrors errors, IReadOnlyList<string>? origins)
+    {
+        if (origins is null)
+        {
+            return null;
+        }
+
+        if (origins.Count > Origins.MaxPerKey)
+        {
+            errors.Add("allowedOrigins", $"A key may be bound to at most {Origins.MaxPerKey} origins.");
+            return null;
+        }
+
+        var normalized = new List<string>();
+        foreach (var origin in origins)
+        {
+            var (parsed, problem) = Origins.Parse(origin);
+            if (problem is not null)
+            {
+                errors.Add("allowedOrigins", $"The origin {problem}.");
+            }
+            else if (!normalized.Contains(parsed!))
+            {
+                normalized.Add(parsed!);
+            }
+        }
+
+        return normalized;
+    }
+
     public static void Type(FieldErrors errors, string? type) => errors.Check(
         type is not null && KeyTypes.All.Contains(type, StringComparer.Ordinal),
         "type",
