@@ -74,7 +74,7 @@ internal static class Compiler
     {
         var text = operand(input).AsText();
         var wildcard = pattern(input).AsText();
-        return text is null || wildcard is null ? Value.False : Value.Of(Triggers.Like.Matches(text, wildcard) != negated);
+        return text is null || wildcard is null ? Value.False : Value.Of(LikeMatching.Matches(text, wildcard) != negated);
     };
 
     private static Evaluator In(Evaluator operand, Evaluator[] items, bool negated) => (in TriggerInput input) =>

@@ -224,6 +224,37 @@ public sealed class TriggerExpressionTests
     }
 
     [Fact]
+    public void like_costs_at_most_a_word_per_64_pattern_characters_per_text_character()
+    {
+        // Issue 11: 3.7 s of backtracking per publish for this shape before the automaton.
+        var text = new string('a', 250_000);
+        var pattern = "%" + new string('a', 4000) + "b%";
+
+        LikePattern.Of(pattern).Matches(text, out var work).ShouldBeFalse();
+
+        work.ShouldBeLessThanOrEqualTo(text.Length * ((4001 / 64) + 1));
+        Eval($"h LIKE '{pattern}'", JsonSerializer.Serialize(new { h = text })).ShouldBeFalse();
+        Eval($"h LIKE '{pattern}'", JsonSerializer.Serialize(new { h = text + "b" })).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void the_automaton_and_backtracking_agree_with_a_regular_expression()
+    {
+        var random = new Random(11);
+        const string alphabet = "ab_%";
+        for (var i = 0; i < 20_000; i++)
+        {
+            var text = new string(Enumerable.Range(0, random.Next(0, 12)).Select(_ => "ab"[random.Next(2)]).ToArray());
+            var pattern = new string(Enumerable.Range(0, random.Next(0, 8)).Select(_ => alphabet[random.Next(alphabet.Length)]).ToArray());
+            var regex = "^" + string.Concat(pattern.Select(c => c switch { '%' => ".*", '_' => ".", _ => c.ToString() })) + "$";
+            var expected = System.Text.RegularExpressions.Regex.IsMatch(text, regex, System.Text.RegularExpressions.RegexOptions.Singleline);
+
+            LikePattern.Of(pattern).Matches(text).ShouldBe(expected, $"'{text}' LIKE '{pattern}'");
+            LikeMatching.Greedy(text, pattern).ShouldBe(expected, $"'{text}' LIKE '{pattern}' (greedy)");
+        }
+    }
+
+    [Fact]
     public void one_parsed_expression_is_evaluated_many_times_and_keeps_its_text()
     {
         var expression = TriggerExpression.Parse("h_count > 10");
