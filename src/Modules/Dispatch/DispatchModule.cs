@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Webhooks.Dispatch.Batching;
 using Webhooks.Dispatch.Delivery;
 using Webhooks.Dispatch.Flow;
@@ -23,6 +24,7 @@ public static class DispatchModule
         var options = DispatchOptions.From(configuration);
         services.AddSingleton(options);
         services.AddSingleton(new SsrfGuard(options.ParsedAllowedNetworks));
+        services.TryAddSingleton(HostResolver.System);
         services.AddSingleton<OutboundHttp>();
         services.AddSingleton(new TargetLimiter(options.MaxConcurrencyPerTarget));
         services.AddSingleton<DispatchCatalog>();

@@ -44,6 +44,9 @@ public sealed class DispatchOptions
 
     public long MaxEventBytes { get; set; } = 262_144;
 
+    /// <summary>An HTTP proxy for outbound calls (http://host:port). Environment proxies are ignored; the address guard still judges each target.</summary>
+    public string? Proxy { get; set; }
+
     /// <summary>How many calls may be in flight to one target (scheme, host and port) at once.</summary>
     public int MaxConcurrencyPerTarget { get; set; } = 16;
 
@@ -127,6 +130,12 @@ public sealed class DispatchOptions
             {
                 problems.Add($"AllowedNetworks: '{cidr}' is not a CIDR range such as 10.0.0.0/8 or ::1/128.");
             }
+        }
+
+        if (options.Proxy is { Length: > 0 } proxy
+            && (!Uri.TryCreate(proxy, UriKind.Absolute, out var proxyUri) || proxyUri.Scheme is not ("http" or "https")))
+        {
+            problems.Add($"Proxy: '{proxy}' is not an absolute http(s) URL such as http://proxy.internal:3128.");
         }
 
         if (options.Schedule.Any(d => d < TimeSpan.Zero))

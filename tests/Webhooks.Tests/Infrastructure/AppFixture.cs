@@ -54,6 +54,8 @@ public sealed class AppFixture : IAsyncLifetime
             web.ConfigureServices(services =>
             {
                 services.RunWolverineInSoloMode();
+                // No test looks up an outside name (the network rule): names resolve from TestNames or not at all.
+                services.AddSingleton(TestNames.Resolver);
                 services.DisableAllExternalWolverineTransports();
                 if (logs is not null)
                 {

@@ -102,7 +102,8 @@ public sealed class when_managing_keys(AppFixture fixture) : AppTest(fixture)
         var bus = Host.MessageBus();
 
         var description = await bus.InvokeAsync<KeyDescription>(new DescribeKey(key.Id));
-        description.ShouldBe(new KeyDescription(key.Id, true, key.Name, KeyTypes.HttpBasic));
+        description.ShouldBe(new KeyDescription(key.Id, true, key.Name, KeyTypes.HttpBasic, description.AllowedOrigins));
+        description.AllowedOrigins.ShouldBeEmpty();
         var credential = await bus.InvokeAsync<HttpBasicCredential>(new ResolveHttpBasicCredential(key.Id));
         (credential.Username, credential.Password).ShouldBe(("u1", "p1"));
         credential.ToString().ShouldNotContain("p1");

@@ -2,6 +2,7 @@ using Marten;
 using Webhooks.BuildingBlocks;
 using Webhooks.Definitions.Catalog;
 using Webhooks.Definitions.Contracts;
+using Webhooks.Dispatch.Contracts;
 using Webhooks.KeySafe.Contracts;
 using Webhooks.Triggers;
 using Wolverine;
@@ -74,6 +75,13 @@ public static class WebhookRules
                 "eventSource",
                 $"The application '{application}' has no event source '{eventSource}' in the catalog; register it first " +
                 $"(PUT /applications/{application}/event-sources/{eventSource}).");
+        }
+
+        // What can be known now of the address guard's verdict (a literal address, localhost), with its reason.
+        if (UrlProblem(request.Url) is null && Uri.TryCreate(request.Url, UriKind.Absolute, out var target)
+            && (await bus.InvokeAsync<TargetAddressCheck>(new CheckTargetAddress(target), cancellation)).Refusal is { } refusal)
+        {
+            errors.Add("url", refusal);
         }
 
         if (request.KeySafeKeyId is { } keyId)

@@ -98,3 +98,14 @@ public sealed record PublishResponse(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Allowed,
     IReadOnlyList<DeliverySummary> Deliveries,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<PublishWarning>? Warnings);
+
+/// <summary>
+/// Asks Dispatch, in-process (<c>InvokeAsync&lt;TargetAddressCheck&gt;</c>), whether calls to a URL are known to be
+/// refused by the address guard without resolving anything: a literal address or <c>localhost</c>. Read-only.
+/// </summary>
+/// <param name="Url">The target URL.</param>
+public sealed record CheckTargetAddress(Uri Url);
+
+/// <summary>The answer to <see cref="CheckTargetAddress"/>.</summary>
+/// <param name="Refusal">Why every call to the URL would be refused, or null when that is not known before a call.</param>
+public sealed record TargetAddressCheck(string? Refusal);

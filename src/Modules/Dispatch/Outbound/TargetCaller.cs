@@ -65,8 +65,9 @@ public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, TimePro
         {
             return Failure(started, $"no answer within {timeout.TotalSeconds:0.###} s (timeout)", headers);
         }
-        catch (SsrfRefusedException refused)
+        catch (HttpRequestException failed) when (SsrfRefusedException.In(failed) is { } refused)
         {
+            // Thrown by the connect seam, so the handler wraps it; refused before any socket: retrying changes nothing.
             return Failure(started, refused.Message, headers, permanent: true);
         }
         catch (KeyNotAllowedException refused)

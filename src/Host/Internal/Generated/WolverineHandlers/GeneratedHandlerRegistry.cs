@@ -9,7 +9,7 @@ namespace Internal.Generated.WolverineHandlers
     {
         public override System.Type[] HandlerTypes()
         {
-            return new System.Type[] { typeof(Webhooks.Definitions.Hooks.DisableWebhookHandler), typeof(Webhooks.Dispatch.Delivery.DeliverWebhookHandler), typeof(Webhooks.Dispatch.Outbound.KeyChangeHandler), typeof(Webhooks.Dispatch.Publishing.InProcessPublishHandler), typeof(Webhooks.Dispatch.Routing.CatalogHandler), typeof(Webhooks.KeySafe.Keys.DescribeKeyHandler), typeof(Webhooks.KeySafe.Keys.ResolveHttpBasicCredentialHandler), typeof(Webhooks.KeySafe.Signing.SigningSecretHandler), typeof(Webhooks.KeySafe.Usage.ReserveKeyHandler), typeof(Webhooks.KeySafe.Usage.WebhookUsageHandler) };
+            return new System.Type[] { typeof(Webhooks.Definitions.Hooks.DisableWebhookHandler), typeof(Webhooks.Dispatch.Delivery.DeliverWebhookHandler), typeof(Webhooks.Dispatch.Outbound.CheckTargetAddressHandler), typeof(Webhooks.Dispatch.Outbound.KeyChangeHandler), typeof(Webhooks.Dispatch.Publishing.InProcessPublishHandler), typeof(Webhooks.Dispatch.Routing.CatalogHandler), typeof(Webhooks.KeySafe.Keys.DescribeKeyHandler), typeof(Webhooks.KeySafe.Keys.ResolveHttpBasicCredentialHandler), typeof(Webhooks.KeySafe.Signing.SigningSecretHandler), typeof(Webhooks.KeySafe.Usage.ReserveKeyHandler), typeof(Webhooks.KeySafe.Usage.WebhookUsageHandler) };
         }
 
         public override System.Type[] MessageTypes()
@@ -28,6 +28,7 @@ namespace Internal.Generated.WolverineHandlers
     {
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.GeneratedHandlerRegistry))]
+        [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.CheckTargetAddressHandler1614141422))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.DeliverWebhookHandler1630685286))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.DescribeKeyHandler230807651))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.DisableWebhookHandler911500004))]
@@ -47,6 +48,7 @@ namespace Internal.Generated.WolverineHandlers
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.WebhookRemoved1779546398_WebhookUsageHandlerHandler1028786061))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Webhooks.Definitions.Hooks.DisableWebhookHandler))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Webhooks.Dispatch.Delivery.DeliverWebhookHandler))]
+        [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Webhooks.Dispatch.Outbound.CheckTargetAddressHandler))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Webhooks.Dispatch.Outbound.KeyChangeHandler))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Webhooks.Dispatch.Publishing.InProcessPublishHandler))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Webhooks.Dispatch.Routing.CatalogHandler))]
@@ -59,6 +61,7 @@ namespace Internal.Generated.WolverineHandlers
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Webhooks.Definitions.Contracts.EventSourceChanged))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Webhooks.Definitions.Contracts.WebhookChanged))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Webhooks.Definitions.Contracts.WebhookRemoved))]
+        [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Webhooks.Dispatch.Contracts.CheckTargetAddress))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Webhooks.Dispatch.Contracts.PublishEntityEvent))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Webhooks.Dispatch.Delivery.DeliverWebhook))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Webhooks.KeySafe.Contracts.DescribeKey))]
