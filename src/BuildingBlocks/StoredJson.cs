@@ -6,7 +6,14 @@ namespace Webhooks.BuildingBlocks;
 public static class StoredJson
 {
     /// <summary>The path (under <paramref name="root"/>) of the first name or string PostgreSQL could not store, or null.</summary>
-    public static string? FirstUnstorable(JsonElement element, string root)
+    /// <remarks>
+    /// JSON can carry such characters only as <c>\u</c> escapes: a value without one is passed after one vectorised
+    /// search of its raw text, and only one with escapes is walked.
+    /// </remarks>
+    public static string? FirstUnstorable(JsonElement element, string root) =>
+        System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element).IndexOf("\\u"u8) < 0 ? null : Walk(element, root);
+
+    private static string? Walk(JsonElement element, string root)
     {
         switch (element.ValueKind)
         {
@@ -29,7 +36,7 @@ public static class StoredJson
                         return path;
                     }
 
-                    if (FirstUnstorable(property.Value, path) is { } inner)
+                    if (Walk(property.Value, path) is { } inner)
                     {
                         return inner;
                     }
@@ -40,7 +47,7 @@ public static class StoredJson
                 var index = 0;
                 foreach (var item in element.EnumerateArray())
                 {
-                    if (FirstUnstorable(item, $"{root}[{index++}]") is { } inner)
+                    if (Walk(item, $"{root}[{index++}]") is { } inner)
                     {
                         return inner;
                     }
