@@ -4,22 +4,19 @@ using System.Text;
 namespace Webhooks.BuildingBlocks;
 
 /// <summary>
-/// Text that can be stored and shown: PostgreSQL's jsonb refuses the NUL character (<c>\u0000</c>) and unpaired
-/// UTF-16 surrogates, and other control characters garble what people read. Untrusted text (a target's answer, an
-/// exception's message) is cleaned with <see cref="Clean"/>; input a client sends is checked with
-/// <see cref="IsStorable"/> and refused with a field error naming it.
+/// Text that can be stored and shown. PostgreSQL refuses the NUL character (<c>\u0000</c>) in text and jsonb, and
+/// unpaired UTF-16 surrogates in jsonb: input a client sends is checked with <see cref="IsStorable"/> and refused with a
+/// field error naming it. Untrusted text shown to people (a target's answer, an exception's message) is also cleaned of
+/// other control characters with <see cref="Clean"/>, which garble what people read.
 /// </summary>
 public static class StoredText
 {
     public const char Replacement = '\uFFFD';
 
     /// <summary>Why <see cref="IsStorable"/> refuses a value, for field errors.</summary>
-    public const string NotStorable = "must not contain NUL or other control characters (other than tab and line breaks), nor unpaired surrogates";
+    public const string NotStorable = "must not contain the NUL character (\\u0000) or unpaired surrogates";
 
-    /// <summary>
-    /// True when the text holds no NUL, no other C0 control character but tab, line feed and carriage return, no DEL,
-    /// and no unpaired surrogate.
-    /// </summary>
+    /// <summary>True when PostgreSQL can store the text: no NUL, no unpaired surrogate.</summary>
     public static bool IsStorable(string? text)
     {
         if (text is null)
@@ -29,7 +26,7 @@ public static class StoredText
 
         var rest = text.AsSpan();
         int at;
-        while ((at = rest.IndexOfAny(Suspects)) >= 0)
+        while ((at = rest.IndexOfAny(Unstorable)) >= 0)
         {
             var c = rest[at];
             if (!char.IsHighSurrogate(c) || at + 1 >= rest.Length || !char.IsLowSurrogate(rest[at + 1]))
@@ -43,10 +40,13 @@ public static class StoredText
         return true;
     }
 
-    /// <summary>The text with every character <see cref="IsStorable"/> refuses replaced by U+FFFD.</summary>
+    /// <summary>
+    /// The text with NUL, the other C0 control characters (but tab, line feed and carriage return), DEL and unpaired
+    /// surrogates replaced by U+FFFD: storable, and readable.
+    /// </summary>
     public static string Clean(string text)
     {
-        if (IsStorable(text))
+        if (text.AsSpan().IndexOfAny(Suspects) < 0)
         {
             return text;
         }
@@ -80,7 +80,11 @@ public static class StoredText
         return Clean(new string(chars, 0, written));
     }
 
-    /// <summary>Refused controls and every surrogate (a surrogate is fine only in a pair): searched for vectorised.</summary>
+    /// <summary>NUL and every surrogate (a surrogate is fine only in a pair): searched for vectorised.</summary>
+    private static readonly SearchValues<char> Unstorable = SearchValues.Create(
+        ['\0', .. Enumerable.Range(0xD800, 0x800).Select(i => (char)i)]);
+
+    /// <summary>What <see cref="Clean"/> looks at: the refused controls and every surrogate.</summary>
     private static readonly SearchValues<char> Suspects = SearchValues.Create(
         [.. Enumerable.Range(0, 32).Select(i => (char)i).Where(c => c is not '\t' and not '\n' and not '\r'), '\u007F',
          .. Enumerable.Range(0xD800, 0x800).Select(i => (char)i)]);

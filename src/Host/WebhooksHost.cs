@@ -55,6 +55,7 @@ public static partial class WebhooksHost
             .AddAsyncDaemon(DaemonMode.HotCold)
             .IntegrateWithWolverine(integration => integration.MessageStorageSchemaName = "wolverine");
 
+        builder.Services.ConfigureMarten((services, opts) => opts.Logger(new MartenLog(dataSource, services.GetRequiredService<ILogger<IDocumentStore>>())));
         builder.Services.AddDefinitions(builder.Configuration).AddKeySafe(builder.Configuration, builder.Environment).AddDispatch(builder.Configuration);
 
         builder.Host.UseWolverine(opts =>

@@ -25,6 +25,8 @@ internal static class Compiler
         CallNode call => Call(call),
         CompareNode compare => Compare(compare),
         IsNullNode isNull => IsNull(Compile(isNull.Operand), isNull.Negated),
+        LikeNode { Pattern: LiteralNode literal } like when literal.Value.AsText() is { } text =>
+            Like(Compile(like.Operand), new LikeMatcher(text), like.Negated),
         LikeNode like => Like(Compile(like.Operand), Compile(like.Pattern), like.Negated),
         InNode @in => In(Compile(@in.Operand), @in.Items.Select(Compile).ToArray(), @in.Negated),
         LogicalNode logical => Logical(Compile(logical.Left), logical.IsAnd, Compile(logical.Right)),
@@ -70,11 +72,22 @@ internal static class Compiler
     private static Evaluator IsNull(Evaluator operand, bool negated) =>
         (in TriggerInput input) => Value.Of(operand(input).IsNull != negated);
 
+    /// <summary>A pattern written in the expression: compiled once, reused for every event.</summary>
+    private static Evaluator Like(Evaluator operand, LikeMatcher pattern, bool negated) => (in TriggerInput input) =>
+        operand(input).AsText() is { } text ? Value.Of(pattern.Matches(text) != negated) : Value.False;
+
+    /// <summary>A pattern taken from the event (a record field): bounded, since the publisher chooses it.</summary>
     private static Evaluator Like(Evaluator operand, Evaluator pattern, bool negated) => (in TriggerInput input) =>
     {
         var text = operand(input).AsText();
         var wildcard = pattern(input).AsText();
-        return text is null || wildcard is null ? Value.False : Value.Of(LikeMatching.Matches(text, wildcard) != negated);
+        if (wildcard is { Length: > LikeMatcher.MaxPatternLength })
+        {
+            throw new TriggerEvaluationException(
+                $"LIKE takes patterns of at most {LikeMatcher.MaxPatternLength} characters; this event's is {wildcard.Length}");
+        }
+
+        return text is null || wildcard is null ? Value.False : Value.Of(new LikeMatcher(wildcard).Matches(text) != negated);
     };
 
     private static Evaluator In(Evaluator operand, Evaluator[] items, bool negated) => (in TriggerInput input) =>

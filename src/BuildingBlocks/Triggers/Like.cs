@@ -16,15 +16,29 @@ public static class LikeMatching
     public const long BacktrackingBudget = 1 << 16;
 
     /// <summary>Whether <paramref name="text"/> is LIKE <paramref name="pattern"/>.</summary>
-    public static bool Matches(ReadOnlySpan<char> text, ReadOnlySpan<char> pattern) =>
-        (long)text.Length * pattern.Length <= BacktrackingBudget ? Greedy(text, pattern) : LikePattern.Of(pattern).Matches(text);
+    public static bool Matches(ReadOnlySpan<char> text, ReadOnlySpan<char> pattern) => Matches(text, pattern, out _);
+
+    /// <summary>Matches, and says how many steps it took (backtracking steps or automaton word operations).</summary>
+    public static bool Matches(ReadOnlySpan<char> text, ReadOnlySpan<char> pattern, out long work)
+    {
+        if ((long)text.Length * pattern.Length <= BacktrackingBudget)
+        {
+            return Greedy(text, pattern, out work);
+        }
+
+        return LikePattern.Of(pattern).Matches(text, out work);
+    }
 
     /// <summary>Greedy matching that backtracks only to the last '%': O(text × pattern) in the worst case.</summary>
-    public static bool Greedy(ReadOnlySpan<char> text, ReadOnlySpan<char> pattern)
+    public static bool Greedy(ReadOnlySpan<char> text, ReadOnlySpan<char> pattern) => Greedy(text, pattern, out _);
+
+    private static bool Greedy(ReadOnlySpan<char> text, ReadOnlySpan<char> pattern, out long work)
     {
+        work = 0;
         int t = 0, p = 0, starPattern = -1, starText = 0;
         while (t < text.Length)
         {
+            work++;
             if (p < pattern.Length && (pattern[p] == '_' || (pattern[p] != '%' && pattern[p] == text[t])))
             {
                 t++;
@@ -53,6 +67,24 @@ public static class LikeMatching
 
         return p == pattern.Length;
     }
+}
+
+/// <summary>
+/// A LIKE pattern as a trigger holds it: the automaton, when needed, is built once and kept (a pattern written in the
+/// expression is matched against every event).
+/// </summary>
+public sealed class LikeMatcher(string pattern)
+{
+    /// <summary>The longest pattern matched; a trigger expression is at most as long, a pattern from an event is refused.</summary>
+    public const int MaxPatternLength = 4000;
+
+    private LikePattern? automaton;
+
+    /// <summary>Whether <paramref name="text"/> is LIKE the pattern.</summary>
+    public bool Matches(ReadOnlySpan<char> text) =>
+        (long)text.Length * pattern.Length <= LikeMatching.BacktrackingBudget
+            ? LikeMatching.Greedy(text, pattern)
+            : (automaton ??= LikePattern.Of(pattern)).Matches(text);
 }
 
 /// <summary>

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
 using Webhooks.BuildingBlocks;
@@ -14,15 +15,15 @@ namespace Webhooks.Host.Api;
 /// pooled connection fails ("Received unexpected backend message DataRow"; issue 11).
 /// </summary>
 /// <remarks>
-/// Cheap on the hot path: JSON can only carry such characters as <c>\u</c> escapes, so a body without <c>\u</c> is
-/// passed on after one vectorised search; only a body with escapes is parsed to find the field. The capture side of
-/// request bins takes any bytes and stores them faithfully, so it is left alone.
+/// Cheap on the hot path: JSON can only carry such characters as escapes (<c>\u0000</c>, <c>\uD800</c> to
+/// <c>\uDFFF</c>), so a body without one is passed on after a vectorised search; only a body with one is parsed to
+/// find the field. The capture side of request bins takes any bytes and stores them faithfully, so it is left alone.
 /// </remarks>
-public static class StorableInput
+public static partial class StorableInput
 {
     public static IApplicationBuilder UseStorableInput(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
-        if (context.Request.Path.Value?.EndsWith("/capture", StringComparison.Ordinal) != true
+        if (!BinCapture().IsMatch(context.Request.Path.Value ?? "")
             && (Refusal(context.Request) ?? await BodyRefusal(context.Request)) is { } problem)
         {
             context.Response.StatusCode = StatusCodes.Status400BadRequest;
@@ -58,20 +59,22 @@ public static class StorableInput
 
     private static async Task<ProblemDetails?> BodyRefusal(HttpRequest request)
     {
-        if (!IsJson(request) || request.ContentLength == 0)
+        // Wolverine reads a body without a Content-Type as JSON too.
+        if (!(IsJson(request) || (request.ContentType is null && HttpMethods.IsPost(request.Method) | HttpMethods.IsPut(request.Method)
+                | HttpMethods.IsPatch(request.Method))) || request.ContentLength == 0)
         {
             return null;
         }
 
         // Read whole (the body size limits still apply while reading), then hand the endpoint the same bytes.
-        var body = new MemoryStream();
+        var body = new MemoryStream(request.ContentLength is > 0 and < 1 << 20 ? (int)request.ContentLength : 1024);
         await request.Body.CopyToAsync(body, request.HttpContext.RequestAborted);
         body.Position = 0;
         request.Body = body;
         var bytes = body.GetBuffer().AsSpan(0, (int)body.Length);
         return IsNullDocument(bytes)
             ? new FieldErrors().Add("body", "The request body is null; send a JSON object.").ToProblem()
-            : bytes.IndexOf("\\u"u8) < 0 ? null : Unstorable(bytes);
+            : StoredJson.MayHoldUnstorable(bytes) ? Unstorable(bytes) : null;
     }
 
     /// <summary>Each string and property name with an escape is checked; the errors name their JSON paths.</summary>
@@ -170,6 +173,9 @@ public static class StorableInput
     }
 
     private static bool IsNullDocument(ReadOnlySpan<byte> json) => json.Trim(" \t\r\n"u8).SequenceEqual("null"u8);
+
+    [GeneratedRegex("^/bins/[0-9a-fA-F-]{36}/capture$")]
+    private static partial Regex BinCapture();
 
     private sealed class Frame(bool isArray)
     {

@@ -134,7 +134,7 @@ public sealed class FaultRig : IAsyncDisposable
     /// <summary>
     /// Publishes events "0" ... "count-1" with <paramref name="parallel"/> callers. Each event goes to the host
     /// <paramref name="pick"/> chooses (by event number and attempt) and is sent again until one accepts it, as a
-    /// client with an Idempotency-Key would; 4xx answers fail at once.
+    /// client with an Idempotency-Key would; 4xx answers fail at once, but a 409 for a key still in flight.
     /// </summary>
     public Task PublishAll(int count, int parallel, Func<int, int, Uri> pick, TimeSpan? giveUpAfter = null)
     {
@@ -200,7 +200,9 @@ public sealed class FaultRig : IAsyncDisposable
         request.Headers.Add("Idempotency-Key", id);
         using var response = await http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
-        if ((int)response.StatusCode >= 500)
+        // 5xx, and 409 for a key whose first publish is still being made (or died with its host: its claim lapses
+        // within 15 s): a careful client sends the event again.
+        if ((int)response.StatusCode >= 500 || text.Contains("urn:webhooks:idempotency-key-in-flight", StringComparison.Ordinal))
         {
             var retryAfter = response.Headers.RetryAfter is { } after ? $" Retry-After: {after}" : "";
             throw new ServerError($"{(int)response.StatusCode}{retryAfter}", text);

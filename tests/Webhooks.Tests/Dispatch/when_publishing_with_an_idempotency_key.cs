@@ -83,6 +83,51 @@ public sealed class when_publishing_with_an_idempotency_key(AppFixture fixture) 
     }
 
     [Fact]
+    public async Task a_claim_its_host_left_lapses_and_the_key_is_taken_over()
+    {
+        await Fixture.Hook("async-lapse", Receiver.Url);
+        await Claimed("order-11", DispatchSetup.Event(), TimeSpan.FromSeconds(1));
+
+        var answer = await Send(Host, "order-11", DispatchSetup.Event());
+
+        answer.Status.ShouldBe(HttpStatusCode.Accepted, answer.Body);
+        (await PublishedEvents(Host)).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task a_claim_still_held_elsewhere_is_a_409_with_retry_after()
+    {
+        await Fixture.Hook("async-held", Receiver.Url);
+        await Claimed("order-12", DispatchSetup.Event(), TimeSpan.FromMinutes(1));
+
+        using var client = Host.Server.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/events") { Content = new StringContent(JsonSerializer.Serialize(DispatchSetup.Event()), Encoding.UTF8, "application/json") };
+        request.Headers.Authorization = new("Bearer", TestKeys.Publisher);
+        request.Headers.Add("Idempotency-Key", "order-12");
+        using var response = await client.SendAsync(request);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        response.Headers.RetryAfter!.Delta.ShouldBe(TimeSpan.FromSeconds(1));
+        (await response.Content.ReadAsStringAsync()).ShouldContain("urn:webhooks:idempotency-key-in-flight");
+        (await PublishedEvents(Host)).ShouldBe(0);
+    }
+
+    /// <summary>A claim as another host (or one that died) leaves it: open, for the same event, lapsing after <paramref name="lease"/>.</summary>
+    private async Task Claimed(string key, object body, TimeSpan lease)
+    {
+        var published = JsonSerializer.Deserialize<PublishEntityEvent>(JsonSerializer.Serialize(body), Webhooks.Client.WebhooksClient.JsonOptions)!;
+        await using var session = Host.Services.GetRequiredService<IDocumentStore>().LightweightSession();
+        session.Insert(new IdempotentPublish
+        {
+            Id = IdempotentPublish.IdFor("publisher", key),
+            Fingerprint = IdempotentPublish.FingerprintOf(published),
+            Claim = Guid.NewGuid(),
+            ExpiresAt = DateTimeOffset.UtcNow + lease,
+        });
+        await session.SaveChangesAsync();
+    }
+
+    [Fact]
     public void fingerprints_compare_canonical_json()
     {
         static string Of(string record) => IdempotentPublish.FingerprintOf(
@@ -202,6 +247,31 @@ public sealed class when_hosts_race_on_an_idempotency_key : IAsyncLifetime
         answers.ShouldAllBe(a => a.Status == HttpStatusCode.Accepted, string.Join("\n", answers.Select(a => a.Body)));
         answers.Select(a => a.Body).Distinct().Count().ShouldBe(1, string.Join("\n", answers.Select(a => a.Body)));
         (await when_publishing_with_an_idempotency_key.PublishedEvents(first)).ShouldBe(before + 1);
+    }
+
+    [Fact]
+    public async Task one_key_sent_with_two_bodies_to_two_hosts_is_one_event_and_the_key_stays_usable()
+    {
+        var before = await when_publishing_with_an_idempotency_key.PublishedEvents(first);
+        var turn = 0;
+        var answers = await when_publishing_with_an_idempotency_key.Concurrently(8, () =>
+        {
+            var mine = Interlocked.Increment(ref turn) % 2 == 0;
+            return when_publishing_with_an_idempotency_key.Send(mine ? first : second, "cross-3",
+                DispatchSetup.Event(new { h_pk_id = mine ? "1" : "2" }));
+        });
+
+        answers.Select(a => a.Status).Distinct().Order().ToList().ShouldBe([HttpStatusCode.Accepted, HttpStatusCode.UnprocessableEntity],
+            customMessage: string.Join("\n", answers.Select(a => $"{a.Status} {a.Body}")));
+        (await when_publishing_with_an_idempotency_key.PublishedEvents(first)).ShouldBe(before + 1);
+
+        // Neither host is left holding the key: each answers at once, the repeat or the refusal, never 409 in flight.
+        foreach (var host in new[] { first, second })
+        {
+            var one = await when_publishing_with_an_idempotency_key.Send(host, "cross-3", DispatchSetup.Event(new { h_pk_id = "1" }));
+            var two = await when_publishing_with_an_idempotency_key.Send(host, "cross-3", DispatchSetup.Event(new { h_pk_id = "2" }));
+            new[] { one.Status, two.Status }.Order().ToList().ShouldBe([HttpStatusCode.Accepted, HttpStatusCode.UnprocessableEntity], customMessage: $"{one.Body}\n{two.Body}");
+        }
     }
 
     [Fact]

@@ -30,7 +30,8 @@ public sealed class when_targets_are_refused_by_the_address_guard(AppFixture fix
             d => d.Status != "pending");
         delivery.Status.ShouldBe("failed");
         delivery.Attempts.Count.ShouldBe(1, "a refusal by the guard is not retried on the schedule");
-        delivery.Attempts[0].Error!.ShouldContain("10.9.9.9 (a private address)");
+        delivery.Attempts[0].Error!.ShouldContain("internal.test: it resolves to a private address");
+        delivery.Attempts[0].Error!.ShouldNotContain("10.9.9.9", customMessage: "the internal address is not shown to admins and publishers");
         delivery.Reason!.ShouldStartWith("Not retried");
     }
 
@@ -48,8 +49,17 @@ public sealed class when_targets_are_refused_by_the_address_guard(AppFixture fix
     }
 }
 
+/// <summary>
+/// Tests that change process-wide settings (HttpClient.DefaultProxy): they run alone, after every parallel collection.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessWide
+{
+    public const string Name = "process-wide settings";
+}
+
 /// <summary>Proxies: environment ones are ignored; a configured one carries only what the guard allows.</summary>
-[Collection(SharedHost.Name)]
+[Collection(ProcessWide.Name)]
 public sealed class when_an_http_proxy_is_around : IAsyncLifetime
 {
     private readonly ConcurrentQueue<string> proxied = new();
@@ -102,13 +112,24 @@ public sealed class when_an_http_proxy_is_around : IAsyncLifetime
         SsrfRefusedException.In(await Should.ThrowAsync<HttpRequestException>(() => http.Client.PostAsync("http://10.1.2.3/hook", new StringContent("x"))))!
             .Message.ShouldContain("a private address");
         SsrfRefusedException.In(await Should.ThrowAsync<HttpRequestException>(() => http.Client.PostAsync("http://internal.test/hook", new StringContent("x"))))!
-            .Message.ShouldContain("10.9.9.9");
+            .Message.ShouldContain("a private address");
         proxied.ShouldBeEmpty();
 
         using var response = await http.Client.PostAsync("http://public.test/hook", new StringContent("x"));
 
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         proxied.ToList().ShouldBe(["public.test/hook"], customMessage: "the proxy was asked for the target, which it would resolve and call itself");
+    }
+
+    [Fact]
+    public async Task a_name_that_does_not_resolve_through_a_proxy_is_a_failed_call_not_a_crash()
+    {
+        using var http = new OutboundHttp(Guard(), new DispatchOptions { Proxy = proxyUrl.ToString() }, TestNames.Resolver);
+
+        var failed = await Should.ThrowAsync<HttpRequestException>(() => http.Client.PostAsync("http://nowhere.test/hook", new StringContent("x")));
+
+        failed.HttpRequestError.ShouldBe(HttpRequestError.NameResolutionError);
+        proxied.ShouldBeEmpty();
     }
 
     /// <summary>The test host's guard: loopback allowed (the proxy and receivers live there), everything else as in production.</summary>

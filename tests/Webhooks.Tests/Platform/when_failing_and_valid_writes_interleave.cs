@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Webhooks.Host.Postgres;
 using Webhooks.Tests.Infrastructure;
 
 namespace Webhooks.Tests.Platform;
@@ -50,6 +53,43 @@ public sealed class when_failing_and_valid_writes_interleave(AppFixture fixture)
         failedValid.ShouldBeEmpty(string.Join("\n", failedValid.Take(5)));
         answers.Where(a => a.Bad).ShouldAllBe(a => a.Status == HttpStatusCode.BadRequest);
         Fixture.Logs.Lines.ShouldNotContain(l => l.Contains("unexpected backend message", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task a_connection_left_out_of_step_by_a_refused_parameter_never_serves_again()
+    {
+        // Beneath the input checks: the same statement succeeds, is refused while binding (a NUL in text: SQLSTATE
+        // 22021), and succeeds again, on whatever pooled connections the host's store hands out. Without the pool guard
+        // the execution after a refusal fails with "Received unexpected backend message DataRow".
+        var store = Host.Services.GetRequiredService<IDocumentStore>();
+        var refused = 0;
+        var failures = new ConcurrentBag<string>();
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(worker => Task.Run(async () =>
+        {
+            for (var round = 0; round < 40; round++)
+            {
+                foreach (var value in new[] { "ok", "x\0y", "ok" })
+                {
+                    try
+                    {
+                        await using var session = store.LightweightSession();
+                        session.QueueSqlCommand("select ?::text as value where ?::text is not null", value, value);
+                        await session.SaveChangesAsync();
+                    }
+                    catch (Exception failure) when (value != "ok" && MartenLog.IsDataException(failure))
+                    {
+                        Interlocked.Increment(ref refused);
+                    }
+                    catch (Exception failure)
+                    {
+                        failures.Add($"{value}: {failure.GetBaseException().Message}");
+                    }
+                }
+            }
+        })));
+
+        refused.ShouldBe(160, "every NUL was refused by PostgreSQL while binding");
+        failures.ShouldBeEmpty(string.Join("\n", failures.Take(5)));
     }
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");

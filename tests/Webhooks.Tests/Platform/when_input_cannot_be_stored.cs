@@ -61,6 +61,38 @@ public sealed partial class when_input_cannot_be_stored(AppFixture fixture) : Ap
     }
 
     [Theory]
+    [InlineData("POST", "/events", "null", "body")]
+    [InlineData("POST", "/webhooks", "null", "body")]
+    [InlineData("PUT", "/applications/crm/event-sources/s3", """{"entity":"Contact","event":"update","description":"\u0000"}""", "description")]
+    public async Task a_body_without_a_content_type_is_checked_all_the_same(string method, string url, string body, string field)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), url) { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body)) };
+        request.Headers.Authorization = new("Bearer", Everyone);
+        using var response = await Host.Server.CreateClient().SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest, text);
+        Errors(text).ShouldContainKey(field);
+    }
+
+    [Fact]
+    public async Task only_the_bin_capture_route_is_left_unchecked()
+    {
+        var response = await Send("PUT", "/applications/crm/event-sources/capture", """{"entity":"Contact","event":"update","description":"\u0000"}""");
+
+        response.Status.ShouldBe(HttpStatusCode.BadRequest, response.Body);
+    }
+
+    [Fact]
+    public async Task control_characters_other_than_nul_are_stored_as_sent()
+    {
+        var response = await Send("PUT", "/applications/crm/event-sources/controls", "{\"entity\":\"Contact\",\"event\":\"update\",\"description\":\"form\\ffeed \u007f \\u001b\"}");
+
+        response.Status.ShouldBe(HttpStatusCode.Created, response.Body);
+        JsonDocument.Parse(response.Body).RootElement.GetProperty("description").GetString().ShouldBe("form\ffeed \u007f \u001b");
+    }
+
+    [Theory]
     [InlineData("/webhooks?application=%00", "application")]
     [InlineData("/webhooks?eventSource=a%00b", "eventSource")]
     [InlineData("/deliveries?webhook=%00", "webhook")]

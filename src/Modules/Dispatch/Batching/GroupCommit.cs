@@ -228,9 +228,17 @@ public sealed partial class GroupCommit(
         catch (Exception failure)
         {
             // Committed, but not in any queue of this node: make them due in the durable inbox, where the
-            // scheduled-message poller finds them, so they are delivered all the same.
-            LogForwardFailed(envelopes.Count, failure);
-            await Release(envelopes);
+            // scheduled-message poller finds them, so they are delivered all the same. When the host is stopping that
+            // is the normal course (the queue is closed), not an error: they are delivered after the restart.
+            if (runtime.Cancellation.IsCancellationRequested)
+            {
+                LogForwardAtShutdown(envelopes.Count);
+            }
+            else
+            {
+                LogForwardFailed(envelopes.Count, failure);
+                await Release(envelopes);
+            }
         }
         finally
         {
@@ -263,6 +271,9 @@ public sealed partial class GroupCommit(
 
     [LoggerMessage(LogLevel.Error, "{Count} committed messages could not be handed to their local queue; releasing them for recovery")]
     private partial void LogForwardFailed(int count, Exception exception);
+
+    [LoggerMessage(LogLevel.Information, "{Count} committed messages were not handed to their queue before the host stopped; they are delivered after the restart")]
+    private partial void LogForwardAtShutdown(int count);
 
     [LoggerMessage(LogLevel.Error, "{Count} committed messages could not be released for recovery; they are delivered when this node restarts")]
     private partial void LogReleaseFailed(int count, Exception exception);

@@ -16,11 +16,14 @@ public sealed partial class PipelineWatch(
 {
     public static readonly TimeSpan SamplingInterval = TimeSpan.FromSeconds(1);
 
+    // Progress is what moves the work on: an attempt made (a delivery stepping aside for its target's limit is not), a
+    // commit answered; for the hand-over to a full queue, any hand-over finished or any attempt that made room.
     private readonly Stage[] stages =
     [
         new("group commit", "writes waiting to be committed", () => commits.Waiting, () => progress.CommittedWrites),
-        new("delivery queue", "deliveries waiting in this node's queue", () => queue.Count, () => progress.HandledDeliveries),
-        new("hand-over", "committed deliveries waiting to enter the queue", () => commits.Forwarding, () => progress.ForwardedMessages),
+        new("delivery queue", "deliveries waiting in this node's queue", () => queue.Count, () => progress.AttemptedDeliveries),
+        new("hand-over", "committed deliveries waiting to enter the queue", () => commits.Forwarding,
+            () => progress.ForwardedMessages + progress.AttemptedDeliveries),
     ];
 
     private long lastAttempted;

@@ -58,7 +58,17 @@ public sealed class OutboundHttp : IDisposable
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            await guard.CheckTarget(request.RequestUri!.IdnHost, resolver.Resolve, cancellationToken);
+            var host = request.RequestUri!.IdnHost;
+            try
+            {
+                await guard.CheckTarget(host, resolver.Resolve, cancellationToken);
+            }
+            catch (System.Net.Sockets.SocketException failed)
+            {
+                // What the handler would say had it resolved the name itself: a failed call, not a crash.
+                throw new HttpRequestException(HttpRequestError.NameResolutionError, $"{host} could not be resolved ({failed.SocketErrorCode}).", failed);
+            }
+
             return await base.SendAsync(request, cancellationToken);
         }
     }

@@ -192,11 +192,17 @@ public sealed class SsrfGuard(IReadOnlyList<IPNetwork> allowed, Func<IReadOnlyCo
         string host, Func<string, CancellationToken, Task<IPAddress[]>> resolve, CancellationToken cancellation) =>
         IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal] : await resolve(host, cancellation);
 
+    /// <summary>
+    /// Says what kind of address the host resolved to, never the address itself: this text reaches admins and
+    /// publishers, who must not map internal names through it (the log of the host has what an operator needs).
+    /// </summary>
     private SsrfRefusedException Refused(string host, IPAddress[] addresses) => new(addresses.Length == 0
         ? $"Refused to connect to {host}: it resolves to no address."
-        : $"Refused to connect to {host}: it resolves to " +
-          string.Join(", ", addresses.Select(a => $"{a} ({Refusal(a) ?? "allowed"})")) +
-          ". Allow it with Webhooks:Dispatch:AllowedNetworks if it is meant.");
+        : IPAddress.TryParse(host.Trim('[', ']'), out _)
+            ? $"Refused to connect to {host}: it is {Refusal(addresses[0])}. Allow it with Webhooks:Dispatch:AllowedNetworks if it is meant."
+            : $"Refused to connect to {host}: it resolves to " +
+              string.Join(", ", addresses.Select(a => Refusal(a) ?? "an allowed address").Distinct()) +
+              ". Allow it with Webhooks:Dispatch:AllowedNetworks if it is meant.");
 }
 
 /// <summary>This host's own interface addresses, read again at most once a minute (interfaces change rarely).</summary>

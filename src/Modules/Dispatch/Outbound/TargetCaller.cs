@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json;
 using Webhooks.BuildingBlocks;
 using Webhooks.Definitions.Contracts;
 using Webhooks.Dispatch.Rendering;
@@ -46,6 +47,9 @@ public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, TimePro
     /// <summary>Shorter secrets are not cut out of an answer (that would garble it); an answer holding one is withheld.</summary>
     public const int ShortestScrubbedSecret = 4;
 
+    /// <summary>Read beyond the excerpt when a credential was sent: more than its longest escaped form (the Basic value, 1,708 characters, × 6).</summary>
+    public const int ScrubbingSlackBytes = 12 * 1024;
+
     public async Task<CallOutcome> Post(WebhookDefinition webhook, Guid deliveryId, byte[] body, TimeSpan timeout, CancellationToken cancellation)
     {
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -57,9 +61,8 @@ public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, TimePro
         {
             using var request = await Build(webhook, deliveryId, body, headers, sent, deadline.Token);
             using var response = await http.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
-            var (excerpt, plain) = await Read(response, deadline.Token);
-            return new CallOutcome(
-                (int)response.StatusCode, Elapsed(started), Scrub(excerpt, sent), Scrub(plain, sent), null, RetryAfter(response), headers);
+            var (excerpt, plain) = await Read(response, sent, deadline.Token);
+            return new CallOutcome((int)response.StatusCode, Elapsed(started), excerpt, plain, null, RetryAfter(response), headers);
         }
         catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
         {
@@ -86,7 +89,8 @@ public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, TimePro
 
     /// <summary>
     /// A target's answer must not hand back the credential the call used (an echoing target, a request bin): every
-    /// form it travelled in (raw, the Basic header's base64, URL-encoded) is cut out of what is stored and shown.
+    /// form it may travel back in (raw, the Basic header's base64, URL-encoded, JSON-escaped, any case of hex escapes)
+    /// is cut out of what is stored and shown.
     /// </summary>
     public static string? Scrub(string? text, IReadOnlyList<string> secrets)
     {
@@ -95,23 +99,60 @@ public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, TimePro
             return text;
         }
 
-        foreach (var secret in secrets.Where(s => s.Length > 0).Distinct().OrderByDescending(s => s.Length))
+        foreach (var secret in Forms(secrets))
         {
-            if (!text.Contains(secret, StringComparison.Ordinal))
+            if (!text.Contains(secret, StringComparison.OrdinalIgnoreCase))
             {
                 continue;
             }
 
             if (secret.Length < ShortestScrubbedSecret)
             {
-                return "[withheld: the answer may contain the credential the call used]";
+                return Withheld;
             }
 
-            text = text.Replace(secret, Redacted, StringComparison.Ordinal);
+            text = text.Replace(secret, Redacted, StringComparison.OrdinalIgnoreCase);
         }
 
         return text;
     }
+
+    /// <summary>
+    /// Scrubs, then cuts to the excerpt's size: the text is read beyond the size so that a secret across the cut is seen
+    /// whole; a secret's beginning at the very end of the cut text is dropped too (the answer may have stopped in it).
+    /// </summary>
+    public static string Excerpt(string text, IReadOnlyList<string> secrets, int maxBytes)
+    {
+        var scrubbed = Scrub(text, secrets)!;
+        var bytes = Encoding.UTF8.GetBytes(scrubbed);
+        var cut = bytes.Length <= maxBytes ? scrubbed : StoredText.FromUtf8Prefix(bytes.AsSpan(0, maxBytes));
+        foreach (var secret in Forms(secrets).Where(s => s.Length >= ShortestScrubbedSecret))
+        {
+            for (var length = Math.Min(secret.Length - 1, cut.Length); length >= ShortestScrubbedSecret; length--)
+            {
+                if (cut.EndsWith(secret[..length], StringComparison.OrdinalIgnoreCase))
+                {
+                    cut = cut[..^length] + Redacted;
+                    break;
+                }
+            }
+        }
+
+        return cut;
+    }
+
+    public const string Withheld = "[withheld: the answer may contain the credential the call used]";
+
+    /// <summary>Each secret as sent and as an echo may write it back; longest first, so a longer form is cut whole.</summary>
+    private static IEnumerable<string> Forms(IReadOnlyList<string> secrets) => secrets
+        .Where(s => s.Length > 0)
+        .SelectMany(s => new[]
+        {
+            s, Uri.EscapeDataString(s), WebUtility.UrlEncode(s), JsonEncodedText.Encode(s).ToString(),
+            JsonEncodedText.Encode(s).ToString().Replace("/", "\\/", StringComparison.Ordinal), s.Replace("/", "\\/", StringComparison.Ordinal),
+        })
+        .Distinct(StringComparer.OrdinalIgnoreCase)
+        .OrderByDescending(s => s.Length);
 
     private async Task<HttpRequestMessage> Build(
         WebhookDefinition webhook, Guid deliveryId, byte[] body, Dictionary<string, string> recorded, List<string> sent,
@@ -149,7 +190,7 @@ public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, TimePro
                 var basic = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credential.Username}:{credential.Password}"));
                 request.Headers.Authorization = new AuthenticationHeaderValue("Basic", basic);
                 recorded["Authorization"] = "Basic [redacted]";
-                sent.AddRange([credential.Password!, basic, Uri.EscapeDataString(credential.Password!), WebUtility.UrlEncode(credential.Password!)]);
+                sent.AddRange([credential.Password!, basic]);
             }
         }
 
@@ -165,9 +206,11 @@ public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, TimePro
     /// The first 4 KiB of the answer, as text a person can read and the database can store whatever bytes came (NUL,
     /// invalid UTF-8, a binary body: a target's answer is untrusted input); and the <c>text/plain</c> message, if any.
     /// </summary>
-    private static async Task<(string? Excerpt, string? PlainText)> Read(HttpResponseMessage response, CancellationToken cancellation)
+    private static async Task<(string? Excerpt, string? PlainText)> Read(
+        HttpResponseMessage response, List<string> secrets, CancellationToken cancellation)
     {
-        var buffer = new byte[ExcerptBytes];
+        // With a credential sent, read further than the excerpt, so that one across the cut is scrubbed whole.
+        var buffer = new byte[ExcerptBytes + (secrets.Count > 0 ? ScrubbingSlackBytes : 0)];
         var read = 0;
         await using (var stream = await response.Content.ReadAsStreamAsync(cancellation))
         {
@@ -186,10 +229,10 @@ public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, TimePro
         var mediaType = response.Content.Headers.ContentType?.MediaType;
         if (!IsText(mediaType))
         {
-            return ($"[{(read == buffer.Length ? "at least " : "")}{read} bytes of {mediaType}: not text, not shown]", null);
+            return ($"[{(read >= ExcerptBytes ? "at least " + ExcerptBytes : read.ToString(System.Globalization.CultureInfo.InvariantCulture))} bytes of {mediaType}: not text, not shown]", null);
         }
 
-        var text = StoredText.FromUtf8Prefix(buffer.AsSpan(0, read));
+        var text = Excerpt(StoredText.FromUtf8Prefix(buffer.AsSpan(0, read)), secrets, ExcerptBytes);
         var plain = string.Equals(mediaType, "text/plain", StringComparison.OrdinalIgnoreCase) ? text.Trim() : null;
         return (text, plain);
     }

@@ -22,6 +22,10 @@ public sealed class IdempotentPublish
 
     public string Id { get; set; } = "";
     public string Fingerprint { get; set; } = "";
+
+    /// <summary>Which publish holds the claim: only it may complete or abandon it.</summary>
+    public Guid Claim { get; set; }
+
     public bool Done { get; set; }
     public PublishResult? Result { get; set; }
 
@@ -95,29 +99,31 @@ public sealed class IdempotentPublish
 /// <summary>
 /// Makes an Idempotency-Key atomic: of any number of concurrent publishes with one key (on one node or several), one
 /// publishes and the others get its answer. On one node, the first holds the key in memory and the others wait for
-/// its answer. Across nodes, a publish that calls sync webhooks first claims the key in the database (a unique
-/// insert, committed before any call), and one without sync calls inserts the key with its event in one commit; the
-/// loser of either race finds the winner's record and answers with it (or 409 if the winner is still calling after
-/// <see cref="DispatchOptions.SyncTimeout"/> and a few seconds).
+/// its answer. Across nodes, the first claims the key in the database (a unique insert, committed on its own before any
+/// call or write), and the others find the claim and wait for the answer it is completed with (or get 409 if it is
+/// still being made after <see cref="DispatchOptions.SyncTimeout"/> and a few seconds). The claim is completed in the
+/// publish's own commit. A claim is a lease: the host holding it renews it every <see cref="RenewEvery"/> while the
+/// publish lives, so a slow call or commit never loses it, and a claim whose host died lapses within
+/// <see cref="ClaimLease"/> and is taken over.
 /// </summary>
 public sealed class Idempotency(IDocumentStore store, TimeProvider time, DispatchOptions options)
 {
+    public static readonly TimeSpan ClaimLease = TimeSpan.FromSeconds(15);
+    public static readonly TimeSpan RenewEvery = TimeSpan.FromSeconds(5);
+
     public const string ReusedType = "urn:webhooks:idempotency-key-reused";
     public const string InFlightType = "urn:webhooks:idempotency-key-in-flight";
 
     private readonly ConcurrentDictionary<string, Holder> held = new(StringComparer.Ordinal);
 
-    /// <summary>How long a claim stands without an answer before another publish may take the key over.</summary>
-    private TimeSpan ClaimLifetime => options.SyncTimeout + TimeSpan.FromSeconds(30);
-
     private TimeSpan Patience => options.SyncTimeout + TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// The answer an earlier publish with this key gave (the caller returns it), or null once this publish holds the
-    /// key: it then calls <see cref="Complete"/> or <see cref="Abandon"/>. <paramref name="claim"/>: claim the key in
-    /// the database now, before sync calls, rather than with the commit.
+    /// key, claimed in the database: it then writes <see cref="Record"/> in its commit and calls <see cref="Complete"/>,
+    /// or calls <see cref="Abandon"/>.
     /// </summary>
-    public async Task<PublishResult?> Begin(string id, string fingerprint, bool claim, CancellationToken cancellation)
+    public async Task<PublishResult?> Begin(string id, string fingerprint, CancellationToken cancellation)
     {
         var started = time.GetUtcNow();
         while (true)
@@ -147,7 +153,7 @@ public sealed class Idempotency(IDocumentStore store, TimeProvider time, Dispatc
                     return earlier;
                 }
 
-                if (!claim || await Claim(id, fingerprint, cancellation))
+                if (await Claim(id, mine, cancellation))
                 {
                     return null;
                 }
@@ -163,32 +169,24 @@ public sealed class Idempotency(IDocumentStore store, TimeProvider time, Dispatc
         }
     }
 
-    /// <summary>Writes the key's record, with the answer, in the publish's own commit.</summary>
+    /// <summary>Completes this publish's claim with its answer, in the publish's own commit.</summary>
     public void Record(IDocumentSession session, string id, string fingerprint, PublishResult result)
     {
-        var now = time.GetUtcNow();
-        var record = new IdempotentPublish { Id = id, Fingerprint = fingerprint, Done = true, Result = result, ExpiresAt = now + IdempotentPublish.Lifetime };
-        if (held.TryGetValue(id, out var mine) && mine.Claimed)
+        var claim = held.TryGetValue(id, out var mine) ? mine.Claim : Guid.Empty;
+        session.Store(new IdempotentPublish
         {
-            session.Store(record);
-        }
-        else
-        {
-            // Inserted, not stored: a record another node committed meanwhile makes this commit fail, and this
-            // publish then answers with that node's answer (see Winner).
-            session.DeleteWhere<IdempotentPublish>(x => x.Id == id && x.ExpiresAt <= now);
-            session.Insert(record);
-        }
+            Id = id,
+            Fingerprint = fingerprint,
+            Claim = claim,
+            Done = true,
+            Result = result,
+            ExpiresAt = time.GetUtcNow() + IdempotentPublish.Lifetime,
+        });
     }
 
-    /// <summary>True when a commit failed because another node recorded this key first.</summary>
-    public static bool LostTheRace(Exception failure) => failure is DocumentAlreadyExistsException
+    /// <summary>True when the claim's insert failed because another publish claimed the key first.</summary>
+    private static bool LostTheRace(Exception failure) => failure is DocumentAlreadyExistsException
         || failure.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation };
-
-    /// <summary>The answer of the publish that recorded this key first (after <see cref="LostTheRace"/>).</summary>
-    public async Task<PublishResult> Winner(string id, string fingerprint, CancellationToken cancellation) =>
-        await Earlier(id, fingerprint, time.GetUtcNow(), cancellation)
-        ?? throw new InvalidOperationException($"The Idempotency-Key record {id} vanished after a unique violation.");
 
     /// <summary>This publish answered: publishes waiting on the key get the same answer.</summary>
     public void Complete(string id, PublishResult result)
@@ -199,7 +197,26 @@ public sealed class Idempotency(IDocumentStore store, TimeProvider time, Dispatc
         }
     }
 
-    /// <summary>This publish gave up before answering (refused, failed): the key is free again.</summary>
+    /// <summary>Extends the lease of every claim this host holds (the sweep calls it every <see cref="RenewEvery"/>).</summary>
+    public async Task RenewClaims(CancellationToken cancellation)
+    {
+        var claims = held.Values.Select(h => h.Claim).Where(c => c != Guid.Empty).Select(c => c.ToString()).ToArray();
+        if (claims.Length == 0)
+        {
+            return;
+        }
+
+        var table = store.Options.Schema.For<IdempotentPublish>();
+        await using var session = store.LightweightSession();
+        // Only claims still open: a completed record keeps its 24 hours.
+        session.QueueSqlCommand(
+            $"update {table} set data = jsonb_set(data, '{{expiresAt}}', to_jsonb(?::timestamptz)) " +
+            "where data ->> 'claim' = any(?) and not (data ->> 'done')::boolean",
+            time.GetUtcNow() + ClaimLease, claims);
+        await session.SaveChangesAsync(cancellation);
+    }
+
+    /// <summary>This publish gave up before answering (refused, failed): its claim is withdrawn and the key is free again.</summary>
     public async Task Abandon(string id)
     {
         if (!held.TryGetValue(id, out var mine))
@@ -209,10 +226,11 @@ public sealed class Idempotency(IDocumentStore store, TimeProvider time, Dispatc
 
         try
         {
-            if (mine.Claimed)
+            if (mine.Claim != Guid.Empty)
             {
+                var claim = mine.Claim;
                 await using var session = store.LightweightSession();
-                session.DeleteWhere<IdempotentPublish>(x => x.Id == id && !x.Done);
+                session.DeleteWhere<IdempotentPublish>(x => x.Id == id && x.Claim == claim && !x.Done);
                 await session.SaveChangesAsync(CancellationToken.None);
             }
         }
@@ -259,17 +277,21 @@ public sealed class Idempotency(IDocumentStore store, TimeProvider time, Dispatc
         }
     }
 
-    /// <summary>Inserts the claim in a transaction of its own; false when another node's record stands.</summary>
-    private async Task<bool> Claim(string id, string fingerprint, CancellationToken cancellation)
+    /// <summary>
+    /// Inserts the claim in a transaction of its own (a unique violation is a lost race, never a failed group commit of
+    /// other publishes); false when another publish's record stands.
+    /// </summary>
+    private async Task<bool> Claim(string id, Holder mine, CancellationToken cancellation)
     {
         var now = time.GetUtcNow();
+        var claim = Guid.CreateVersion7();
         await using var session = store.LightweightSession();
         session.DeleteWhere<IdempotentPublish>(x => x.Id == id && x.ExpiresAt <= now);
-        session.Insert(new IdempotentPublish { Id = id, Fingerprint = fingerprint, ExpiresAt = now + ClaimLifetime });
+        session.Insert(new IdempotentPublish { Id = id, Fingerprint = mine.Fingerprint, Claim = claim, ExpiresAt = now + ClaimLease });
         try
         {
             await session.SaveChangesAsync(cancellation);
-            held[id].Claimed = true;
+            mine.Claim = claim;
             return true;
         }
         catch (Exception failure) when (LostTheRace(failure))
@@ -321,14 +343,16 @@ public sealed class Idempotency(IDocumentStore store, TimeProvider time, Dispatc
     {
         public string Fingerprint { get; } = fingerprint;
 
-        public bool Claimed { get; set; }
+        /// <summary>The claim this publish holds in the database, once it holds one.</summary>
+        public Guid Claim { get; set; }
 
         public TaskCompletionSource<PublishResult?> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
 
-/// <summary>Deletes Idempotency-Key records past their 24 hours (and abandoned claims), every ten minutes.</summary>
-public sealed partial class IdempotencySweep(IDocumentStore store, TimeProvider time, ILogger<IdempotencySweep> logger) : BackgroundService
+/// <summary>Renews this host's claims every five seconds, and deletes records past their 24 hours every ten minutes.</summary>
+public sealed partial class IdempotencySweep(IDocumentStore store, Idempotency idempotency, TimeProvider time, ILogger<IdempotencySweep> logger)
+    : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromMinutes(10);
 
@@ -342,14 +366,20 @@ public sealed partial class IdempotencySweep(IDocumentStore store, TimeProvider 
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(Interval, time);
+        using var timer = new PeriodicTimer(Idempotency.RenewEvery, time);
+        var nextSweep = time.GetUtcNow() + Interval;
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 try
                 {
-                    await Sweep(stoppingToken);
+                    await idempotency.RenewClaims(stoppingToken);
+                    if (time.GetUtcNow() >= nextSweep)
+                    {
+                        nextSweep = time.GetUtcNow() + Interval;
+                        await Sweep(stoppingToken);
+                    }
                 }
                 catch (Exception failure) when (failure is not OperationCanceledException)
                 {
@@ -362,6 +392,6 @@ public sealed partial class IdempotencySweep(IDocumentStore store, TimeProvider 
         }
     }
 
-    [LoggerMessage(LogLevel.Warning, "Expired Idempotency-Key records could not be deleted; trying again in ten minutes")]
+    [LoggerMessage(LogLevel.Warning, "Idempotency-Key claims could not be renewed or expired records deleted; trying again shortly")]
     private partial void LogSweepFailed(Exception exception);
 }

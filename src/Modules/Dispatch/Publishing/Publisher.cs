@@ -45,32 +45,33 @@ public sealed partial class Publisher(
 
         var key = published.IdempotencyKey is { Length: > 0 } given ? IdempotentPublish.IdFor(actor, given) : null;
         var fingerprint = key is null ? "" : IdempotentPublish.FingerprintOf(published);
-        if (key is not null && await idempotency.Begin(key, fingerprint, claim: matches.Synchronous.Count > 0, cancellation) is { } earlier)
+        if (key is null)
+        {
+            return await Make(published, actor, entity, matches, null, fingerprint, cancellation);
+        }
+
+        if (await idempotency.Begin(key, fingerprint, cancellation) is { } earlier)
         {
             return earlier;
         }
 
+        PublishResult? answer = null;
         try
         {
-            var result = await Make(published, actor, entity, matches, key, fingerprint, cancellation);
-            if (key is not null)
+            answer = await Make(published, actor, entity, matches, key, fingerprint, cancellation);
+            return answer;
+        }
+        finally
+        {
+            // Whatever happened, the key is released: with the answer for the publishes waiting on it, or free again.
+            if (answer is not null)
             {
-                idempotency.Complete(key, result);
+                idempotency.Complete(key, answer);
             }
-
-            return result;
-        }
-        catch (Exception failure) when (key is not null && Idempotency.LostTheRace(failure))
-        {
-            // Another node recorded this key with its event first; this publish made no call and wrote nothing.
-            var winner = await idempotency.Winner(key, fingerprint, cancellation);
-            idempotency.Complete(key, winner);
-            return winner;
-        }
-        catch when (key is not null)
-        {
-            await idempotency.Abandon(key);
-            throw;
+            else
+            {
+                await idempotency.Abandon(key);
+            }
         }
     }
 
