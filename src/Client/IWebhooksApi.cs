@@ -98,10 +98,11 @@ public interface IWebhooksApi
     /// <param name="after">The <c>next</c> cursor of the previous page.</param>
     /// <param name="limit">Page size, 1 to 500 (100 when absent).</param>
     /// <param name="cancellationToken">Cancels the call.</param>
+    /// <param name="q">Only webhooks whose name contains this (case-insensitive).</param>
     [Get("/webhooks")]
     Task<Page<WebhookDefinition>> ListWebhooks(
         string? application = null, string? eventSource = null, bool? enabled = null, string? after = null, int? limit = null,
-        CancellationToken cancellationToken = default);
+        string? q = null, CancellationToken cancellationToken = default);
 
     /// <summary>Reads a webhook (admin or auditor role), or with <paramref name="asOf"/> as it was then.</summary>
     /// <param name="name">The webhook's name.</param>
@@ -213,10 +214,11 @@ public interface IWebhooksApi
     /// <param name="from">The window's start.</param>
     /// <param name="until">The window's end (the <c>to</c> query parameter).</param>
     /// <param name="cancellationToken">Cancels the call.</param>
+    /// <param name="series">Also the window (the last 24 hours unless given) in 24 buckets.</param>
     [Get("/webhooks/{name}/stats")]
     Task<WebhookStats> GetWebhookStats(
         string name, [Query(Format = "O")] DateTimeOffset? from = null, [Query(Format = "O"), AliasAs("to")] DateTimeOffset? until = null,
-        CancellationToken cancellationToken = default);
+        bool? series = null, CancellationToken cancellationToken = default);
 
     /// <summary>Every configuration change in every module, newest first (auditor or admin role).</summary>
     /// <param name="from">Changes at or after.</param>
@@ -257,4 +259,35 @@ public interface IWebhooksApi
     /// <param name="cancellationToken">Cancels the call.</param>
     [Post("/webhooks/{name}/test")]
     Task<WebhookTestResult> TestWebhook(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Who this API key is: its name, roles and applications (any role).</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Get("/me")]
+    Task<CallerView> GetMe(CancellationToken cancellationToken = default);
+
+    /// <summary>How each webhook has been doing lately: its latest delivery and the success rate of its last 100 (admin or auditor role).</summary>
+    /// <param name="webhooks">Webhook names, separated by commas (at most 500).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Get("/deliveries/activity")]
+    Task<IReadOnlyList<WebhookActivity>> GetWebhookActivity(string webhooks, CancellationToken cancellationToken = default);
+
+    /// <summary>Every webhook's deliveries over a window, the last 24 hours by default (admin or auditor role).</summary>
+    /// <param name="from">The window's start.</param>
+    /// <param name="until">The window's end (the <c>to</c> query parameter).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Get("/stats")]
+    Task<DeliveryOverview> GetDeliveryOverview(
+        [Query(Format = "O")] DateTimeOffset? from = null, [Query(Format = "O"), AliasAs("to")] DateTimeOffset? until = null,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>The bins that have not expired, newest first (admin role).</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Get("/bins")]
+    Task<Page<BinView>> ListBins(CancellationToken cancellationToken = default);
+
+    /// <summary>Checks a trigger expression: whether it parses, and whether it matches a record or a sample (admin or auditor role).</summary>
+    /// <param name="check">The expression, and what to try it on.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Post("/trigger-expressions/check")]
+    Task<TriggerExpressionCheck> CheckTriggerExpression([Body] CheckTriggerExpression check, CancellationToken cancellationToken = default);
 }

@@ -18,3 +18,9 @@ public static class Roles
     /// <summary>Every role, in a stable order.</summary>
     public static IReadOnlyList<string> All { get; } = [Admin, KeySafe, Auditor, Publisher];
 }
+
+/// <summary>The answer of <c>GET /me</c>: who the API key is and what it may do.</summary>
+/// <param name="Name">The key's configured name: the actor recorded in every event it causes.</param>
+/// <param name="Roles">Its roles (<see cref="Roles"/>).</param>
+/// <param name="Applications">For a publisher limited to applications, those applications; empty otherwise.</param>
+public sealed record CallerView(string Name, IReadOnlyList<string> Roles, IReadOnlyList<string> Applications);

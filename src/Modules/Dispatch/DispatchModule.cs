@@ -56,6 +56,13 @@ public static class DispatchModule
             opts.Schema.For<IdempotentPublish>().Index(x => x.ExpiresAt);
             opts.Schema.For<Bins.RequestBin>();
             opts.Schema.For<Bins.CapturedRequest>().Index(x => x.BinId);
+            // The delivery log's columns for what the console and the statistics look up: a webhook's latest
+            // deliveries, a time window, a status.
+            opts.Schema.For<History.DeliveryLog>()
+                .Duplicate(x => x.WebhookId, configure: index => index.Columns = ["webhook_id", "created_at"])
+                .Duplicate(x => x.CreatedAt)
+                .Duplicate(x => x.Status)
+                .Duplicate(x => x.DurationMs!, configure: index => index.Columns = ["created_at", "duration_ms"]);
             // Read models of the delivery streams, written in the same transaction as their events.
             opts.Projections.Add<History.DeliveryLogProjection>(JasperFx.Events.Projections.ProjectionLifecycle.Inline);
         });

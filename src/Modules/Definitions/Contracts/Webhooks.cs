@@ -134,3 +134,20 @@ public sealed record WebhookRemoved(Guid WebhookId, string Name, long Version);
 /// <param name="WebhookId">The webhook.</param>
 /// <param name="Reason">Why, for its history.</param>
 public sealed record DisableWebhook(Guid WebhookId, string Reason);
+
+/// <summary>Body of <c>POST /trigger-expressions/check</c>.</summary>
+/// <param name="Expression">The trigger expression to check.</param>
+/// <param name="Application">With <paramref name="EventSource"/>: evaluate against that event source's sample record.</param>
+/// <param name="EventSource">The event source whose sample record to try.</param>
+/// <param name="Record">Or a record to try it on (a JSON object), which wins over the sample record.</param>
+public sealed record CheckTriggerExpression(
+    string? Expression, string? Application = null, string? EventSource = null, System.Text.Json.JsonElement? Record = null);
+
+/// <summary>What <c>POST /trigger-expressions/check</c> found.</summary>
+/// <param name="Valid">Whether it parses.</param>
+/// <param name="Position">When it does not: the 1-based character position of the problem.</param>
+/// <param name="Error">When it does not: why.</param>
+/// <param name="Tried">Whether it was evaluated (a record or a sample record was there to try).</param>
+/// <param name="Matches">When tried: whether that record matches.</param>
+/// <param name="EvaluationError">When tried and it could not be evaluated for that record: why (the webhook would be skipped).</param>
+public sealed record TriggerExpressionCheck(bool Valid, int? Position, string? Error, bool Tried, bool? Matches, string? EvaluationError);

@@ -14,14 +14,25 @@ namespace Webhooks.Definitions.Hooks;
 
 public static class ListWebhooksEndpoint
 {
-    public static ProblemDetails Validate(string? after, int? limit) => Paging.Validate(after, limit);
+    public const int MaxSearchLength = 100;
 
-    /// <summary>Live webhooks by name, optionally only those of an application, an event source, or an enabled state.</summary>
+    public static ProblemDetails Validate(string? q, string? after, int? limit)
+    {
+        var problem = Paging.Validate(after, limit);
+        return q is { Length: > MaxSearchLength } && problem == WolverineContinue.NoProblems
+            ? new FieldErrors().Add("q", $"Search for at most {MaxSearchLength} characters of a name.").ToProblem()
+            : problem;
+    }
+
+    /// <summary>
+    /// Live webhooks by name, optionally only those of an application, an event source, or an enabled state, or whose
+    /// name contains <c>q</c> (case-insensitive).
+    /// </summary>
     [WolverineGet("/webhooks", OperationId = "ListWebhooks")]
     [Authorize(Roles = $"{Roles.Admin},{Roles.Auditor}")]
     [Tags("Webhooks")]
     public static async Task<Page<WebhookDefinition>> Get(
-        string? application, string? eventSource, bool? enabled, string? after, int? limit, IQuerySession session,
+        string? application, string? eventSource, bool? enabled, string? q, string? after, int? limit, IQuerySession session,
         CancellationToken cancellation)
     {
         Cursor.TryDecode(after, out var afterName);
@@ -44,6 +55,12 @@ public static class ListWebhooksEndpoint
         {
             where.Append(" and (data ->> 'enabled')::boolean = ?");
             parameters.Add(state);
+        }
+
+        if (q is { Length: > 0 })
+        {
+            where.Append(@" and data ->> 'name' ilike ? escape '\'");
+            parameters.Add($"%{q.Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal)}%");
         }
 
         where.Append(" order by data ->> 'name' limit ?");

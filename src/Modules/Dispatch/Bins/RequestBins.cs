@@ -79,9 +79,24 @@ public static class CreateBinEndpoint
 
         var bin = new RequestBin { Id = Guid.CreateVersion7(), CreatedAt = now, ExpiresAt = now + options.Lifetime };
         session.Insert(bin);
-        // Never from the request's Host header: a client could make the host hand out a URL of its choosing.
-        var view = new BinView(bin.Id, new Uri(address.BaseUrl, $"bins/{bin.Id}/capture"), bin.ExpiresAt);
-        return Results.Created($"/bins/{bin.Id}", view);
+        return Results.Created($"/bins/{bin.Id}", View(bin, address));
+    }
+
+    // Never from the request's Host header: a client could make the host hand out a URL of its choosing.
+    public static BinView View(RequestBin bin, PublicAddress address) => new(bin.Id, new Uri(address.BaseUrl, $"bins/{bin.Id}/capture"), bin.ExpiresAt);
+}
+
+public static class ListBinsEndpoint
+{
+    /// <summary>The bins that have not expired, newest first (there are at most <c>Webhooks:Bins:MaxBins</c>).</summary>
+    [WolverineGet("/bins", OperationId = "ListBins")]
+    [Authorize(Roles = Roles.Admin)]
+    [Tags("Request bins")]
+    public static async Task<Page<BinView>> Get(IQuerySession session, PublicAddress address, TimeProvider time, CancellationToken cancellation)
+    {
+        var now = time.GetUtcNow();
+        var bins = await session.Query<RequestBin>().Where(b => b.ExpiresAt >= now).OrderByDescending(b => b.CreatedAt).ToListAsync(cancellation);
+        return new Page<BinView>(bins.Select(b => CreateBinEndpoint.View(b, address)).ToList(), null);
     }
 }
 

@@ -55,9 +55,51 @@ public sealed record RecoverResult(int Redelivered, IReadOnlyList<Guid> Deliveri
 /// <param name="LatencyP50Ms">Median call duration.</param>
 /// <param name="LatencyP95Ms">95th percentile call duration.</param>
 /// <param name="LatencyP99Ms">99th percentile call duration.</param>
+/// <param name="Series">With <c>buckets</c>: the window cut into that many equal buckets, oldest first.</param>
 public sealed record WebhookStats(
     string Webhook, DateTimeOffset? From, DateTimeOffset? To, int Pending, int Succeeded, int Failed, int Skipped, double? SuccessRate,
-    int Attempts, double? LatencyP50Ms, double? LatencyP95Ms, double? LatencyP99Ms);
+    int Attempts, double? LatencyP50Ms, double? LatencyP95Ms, double? LatencyP99Ms, IReadOnlyList<StatsBucket>? Series = null);
+
+/// <summary>Deliveries created in one bucket of a time window, by status.</summary>
+/// <param name="From">The bucket's start.</param>
+/// <param name="Succeeded">Deliveries that succeeded.</param>
+/// <param name="Failed">Deliveries that failed.</param>
+/// <param name="Pending">Deliveries still pending.</param>
+public sealed record StatsBucket(DateTimeOffset From, int Succeeded, int Failed, int Pending);
+
+/// <summary>How a webhook has been doing lately: its latest delivery and its last 100.</summary>
+/// <param name="Webhook">The webhook's name.</param>
+/// <param name="LastStatus">The latest delivery's status (<see cref="DeliveryStatuses"/>), if it had any.</param>
+/// <param name="LastDeliveryAt">When the latest delivery was created.</param>
+/// <param name="RecentSucceeded">Of its last 100 deliveries, those that succeeded.</param>
+/// <param name="RecentFailed">Of its last 100 deliveries, those that failed.</param>
+/// <param name="RecentSuccessRate">Succeeded / (succeeded + failed) over its last 100; null when neither happened.</param>
+public sealed record WebhookActivity(
+    string Webhook, string? LastStatus, DateTimeOffset? LastDeliveryAt, int RecentSucceeded, int RecentFailed, double? RecentSuccessRate);
+
+/// <summary>Every webhook's deliveries over a time window: what the console's overview shows.</summary>
+/// <param name="From">The window's start.</param>
+/// <param name="To">The window's end.</param>
+/// <param name="Pending">Deliveries still pending.</param>
+/// <param name="Retrying">Pending deliveries waiting for a retry.</param>
+/// <param name="Succeeded">Deliveries that succeeded.</param>
+/// <param name="Failed">Deliveries that failed.</param>
+/// <param name="Skipped">Deliveries skipped.</param>
+/// <param name="SuccessRate">Succeeded / (succeeded + failed); null when neither happened.</param>
+/// <param name="LatencyP50Ms">Median duration of each delivery's latest call.</param>
+/// <param name="LatencyP95Ms">95th percentile of the same.</param>
+/// <param name="LatencyP99Ms">99th percentile of the same.</param>
+/// <param name="Series">The window in 24 equal buckets, oldest first.</param>
+/// <param name="FailingMost">The webhooks with the most failed deliveries in the window, most first (at most 5).</param>
+public sealed record DeliveryOverview(
+    DateTimeOffset From, DateTimeOffset To, int Pending, int Retrying, int Succeeded, int Failed, int Skipped, double? SuccessRate,
+    double? LatencyP50Ms, double? LatencyP95Ms, double? LatencyP99Ms, IReadOnlyList<StatsBucket> Series, IReadOnlyList<FailingWebhook> FailingMost);
+
+/// <summary>A webhook and how many of its deliveries failed in a window.</summary>
+/// <param name="Webhook">The webhook's name.</param>
+/// <param name="Failed">Its failed deliveries.</param>
+/// <param name="Total">All its deliveries in the window.</param>
+public sealed record FailingWebhook(string Webhook, int Failed, int Total);
 
 /// <summary>Body of <c>POST /webhooks/{name}/recover</c>.</summary>
 /// <param name="Since">Failed deliveries created at or after this are redelivered.</param>

@@ -19,6 +19,9 @@ public sealed class DeliveryLog
     public DateTimeOffset CreatedAt { get; set; }
     public string? Reason { get; set; }
 
+    /// <summary>How long the latest call took (a column, for the overview's latency).</summary>
+    public long? DurationMs { get; set; }
+
     public DeliveryView ToView() => new(Id, EventId, Webhook, Url, PostMode, Status, Attempts, NextAttemptAt, CreatedAt, Reason);
 }
 
@@ -51,6 +54,7 @@ public sealed partial class DeliveryLogProjection : SingleStreamProjection<Deliv
     {
         log.Attempts.Add(new AttemptView(e.Number, e.At, e.StatusCode, e.DurationMs, e.ResponseExcerpt, e.Error, e.RequestHeaders));
         log.NextAttemptAt = null;
+        log.DurationMs = e.DurationMs;
     }
 
     public static void Apply(DeliveryRetryScheduled e, DeliveryLog log) => log.NextAttemptAt = e.NextAttemptAt;

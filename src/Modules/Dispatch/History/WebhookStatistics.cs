@@ -19,7 +19,8 @@ public static class WebhookStatsEndpoint
 
     /// <summary>
     /// Counts by status, success rate and call latency p50/p95/p99 of a webhook's deliveries created in [from, to),
-    /// computed in the database from the delivery log.
+    /// computed in the database from the delivery log; with <c>series=true</c>, also the window (the last 24 hours
+    /// unless given) in 24 buckets.
     /// </summary>
     [WolverineGet("/webhooks/{name}/stats", OperationId = "GetWebhookStats")]
     [Authorize(Roles = $"{Roles.Auditor},{Roles.Admin}")]
@@ -27,8 +28,8 @@ public static class WebhookStatsEndpoint
     [ProducesResponseType<WebhookStats>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     public static async Task<IResult> Get(
-        string name, DateTimeOffset? from, DateTimeOffset? to, DispatchCatalog catalog, IDocumentStore store, NpgsqlDataSource database,
-        CancellationToken cancellation)
+        string name, DateTimeOffset? from, DateTimeOffset? to, bool? series, DispatchCatalog catalog, IDocumentStore store,
+        NpgsqlDataSource database, TimeProvider time, CancellationToken cancellation)
     {
         if (catalog.FindByName(name) is not { } route)
         {
@@ -57,9 +58,35 @@ public static class WebhookStatsEndpoint
         var (pending, succeeded, failed, skipped, attempts) =
             ((int)reader.GetInt64(0), (int)reader.GetInt64(1), (int)reader.GetInt64(2), (int)reader.GetInt64(3), (int)reader.GetInt64(4));
         var percentiles = reader.IsDBNull(5) ? null : reader.GetFieldValue<double[]>(5);
+        await reader.CloseAsync();
         return Results.Ok(new WebhookStats(
             name, from, to, pending, succeeded, failed, skipped,
             succeeded + failed == 0 ? null : (double)succeeded / (succeeded + failed),
-            attempts, percentiles?[0], percentiles?[1], percentiles?[2]));
+            attempts, percentiles?[0], percentiles?[1], percentiles?[2],
+            series == true ? await Series(route.Definition.Id, from, to, table, database, time, cancellation) : null));
+    }
+
+    private static async Task<IReadOnlyList<StatsBucket>> Series(
+        Guid webhookId, DateTimeOffset? from, DateTimeOffset? to, string table, NpgsqlDataSource database, TimeProvider time,
+        CancellationToken cancellation)
+    {
+        var (start, end, bucket) = DeliveryOverviewEndpoint.Window(from, to, time);
+        await using var batch = database.CreateBatch();
+        var command = DeliveryOverviewEndpoint.Command($"""
+            select date_bin($3, created_at, $1), count(*) filter (where status = 'succeeded'),
+                   count(*) filter (where status = 'failed'), count(*) filter (where status = 'pending')
+            from {table} where webhook_id = $4 and created_at >= $1 and created_at < $2 group by 1 order by 1
+            """, start, end, bucket);
+        command.Parameters.Add(new NpgsqlParameter { Value = webhookId, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
+        batch.BatchCommands.Add(command);
+        var counted = new Dictionary<DateTimeOffset, StatsBucket>();
+        await using var reader = await batch.ExecuteReaderAsync(cancellation);
+        while (await reader.ReadAsync(cancellation))
+        {
+            var at = reader.GetFieldValue<DateTimeOffset>(0);
+            counted[at] = new StatsBucket(at, (int)reader.GetInt64(1), (int)reader.GetInt64(2), (int)reader.GetInt64(3));
+        }
+
+        return DeliveryOverviewEndpoint.Series(counted, start, bucket);
     }
 }

@@ -45,6 +45,7 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
+            var q = httpContext.Request.Query["q"];
             var after = httpContext.Request.Query["after"];
             string limit_rawValue = httpContext.Request.Query["limit"];
             System.Nullable<int> limit = default;
@@ -59,7 +60,7 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            var problemDetails1 = Webhooks.Definitions.Hooks.ListWebhooksEndpoint.Validate(after, limit);
+            var problemDetails1 = Webhooks.Definitions.Hooks.ListWebhooksEndpoint.Validate(q, after, limit);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
             {
@@ -69,7 +70,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var pageOfWebhookDefinition_response = await Webhooks.Definitions.Hooks.ListWebhooksEndpoint.Get(application, eventSource, enabled, after, limit, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
+            var pageOfWebhookDefinition_response = await Webhooks.Definitions.Hooks.ListWebhooksEndpoint.Get(application, eventSource, enabled, q, after, limit, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
 
             // Writing the response body to JSON because this was the first 'return variable' in the method signature
             await WriteJsonAsync(httpContext, pageOfWebhookDefinition_response, 404);

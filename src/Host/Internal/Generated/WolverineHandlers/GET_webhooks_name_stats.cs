@@ -17,13 +17,15 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Marten.IDocumentStore _documentStore;
         private readonly Npgsql.NpgsqlDataSource _npgsqlDataSource;
+        private readonly System.TimeProvider _timeProvider;
         private readonly Webhooks.Dispatch.Routing.DispatchCatalog _dispatchCatalog;
 
-        public GET_webhooks_name_stats(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Marten.IDocumentStore documentStore, Npgsql.NpgsqlDataSource npgsqlDataSource, Webhooks.Dispatch.Routing.DispatchCatalog dispatchCatalog) : base(wolverineHttpOptions)
+        public GET_webhooks_name_stats(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Marten.IDocumentStore documentStore, Npgsql.NpgsqlDataSource npgsqlDataSource, System.TimeProvider timeProvider, Webhooks.Dispatch.Routing.DispatchCatalog dispatchCatalog) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _documentStore = documentStore;
             _npgsqlDataSource = npgsqlDataSource;
+            _timeProvider = timeProvider;
             _dispatchCatalog = dispatchCatalog;
         }
 
@@ -63,6 +65,19 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
+            string series_rawValue = httpContext.Request.Query["series"];
+            System.Nullable<bool> series = default;
+
+            if (bool.TryParse(series_rawValue, out var series_parsed))
+            {
+                series = series_parsed;
+            }
+            else if (!string.IsNullOrEmpty(series_rawValue))
+            {
+                await WriteQueryValueParsingProblem(httpContext, "series", series_rawValue, "bool").ConfigureAwait(false);
+                return;
+            }
+
             var problemDetails1 = Webhooks.Dispatch.History.WebhookStatsEndpoint.Validate(from, to);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
@@ -73,7 +88,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await Webhooks.Dispatch.History.WebhookStatsEndpoint.Get(name, from, to, _dispatchCatalog, _documentStore, _npgsqlDataSource, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await Webhooks.Dispatch.History.WebhookStatsEndpoint.Get(name, from, to, series, _dispatchCatalog, _documentStore, _npgsqlDataSource, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
