@@ -10,6 +10,9 @@ public sealed record AuditDescription(
 /// </summary>
 public interface IAuditDescriber
 {
+    /// <summary>The module's name in the log (<c>definitions</c>, <c>keysafe</c>): what <c>GET /audit?module=</c> takes.</summary>
+    string ModuleName { get; }
+
     IReadOnlyList<Type> EventTypes { get; }
 
     AuditDescription? Describe(object data);

@@ -39,14 +39,14 @@ public interface IWebhooksApi
     [Post("/keysafe/keys")]
     Task<KeyView> CreateKey([Body] CreateKey key, CancellationToken cancellationToken = default);
 
-    /// <summary>Lists KeySafe keys by name (keysafe or auditor role).</summary>
+    /// <summary>Lists KeySafe keys by name (keysafe, auditor or admin role).</summary>
     /// <param name="after">The <c>next</c> cursor of the previous page.</param>
     /// <param name="limit">Page size, 1 to 500 (100 when absent).</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     [Get("/keysafe/keys")]
     Task<Page<KeyView>> ListKeys(string? after = null, int? limit = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Reads one KeySafe key (keysafe or auditor role).</summary>
+    /// <summary>Reads one KeySafe key (keysafe, auditor or admin role).</summary>
     /// <param name="id">The key's id.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     [Get("/keysafe/keys/{id}")]
@@ -226,10 +226,12 @@ public interface IWebhooksApi
     /// <param name="after">The <c>next</c> cursor of the previous page.</param>
     /// <param name="limit">Page size, 1 to 500 (100 when absent).</param>
     /// <param name="cancellationToken">Cancels the call.</param>
+    /// <param name="moduleName">Only this module's changes (the <c>module</c> query parameter): <c>definitions</c> or <c>keysafe</c>.</param>
+    /// <param name="subjectId">Only the changes of this webhook, key or event source (its id, an entry's <c>subjectId</c>).</param>
     [Get("/audit")]
     Task<Page<AuditEntry>> GetAuditLog(
         [Query(Format = "O")] DateTimeOffset? from = null, [Query(Format = "O"), AliasAs("to")] DateTimeOffset? until = null,
-        string? after = null, int? limit = null, CancellationToken cancellationToken = default);
+        string? after = null, int? limit = null, [AliasAs("module")] string? moduleName = null, Guid? subjectId = null, CancellationToken cancellationToken = default);
 
     /// <summary>Rebuilds every read model from the events (admin role).</summary>
     /// <param name="cancellationToken">Cancels the call.</param>

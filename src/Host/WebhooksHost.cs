@@ -5,9 +5,13 @@ using JasperFx.Events;
 using JasperFx.Events.Daemon;
 using JasperFx.Resources;
 using Marten;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Weasel.Core;
 using Webhooks.BuildingBlocks;
+using Webhooks.Console;
 using Webhooks.Definitions;
 using Webhooks.Dispatch;
 using Webhooks.Dispatch.Bins;
@@ -81,6 +85,9 @@ public static partial class WebhooksHost
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
 
         builder.Services.AddWebhooksProblemDetails().AddWebhooksOpenApi().AddWebhooksHealth();
+        builder.Services.AddConsole(builder.Configuration);
+        builder.Services.AddDataProtection().SetApplicationName("Webhooks");
+        builder.Services.AddSingleton<IConfigureOptions<KeyManagementOptions>, DataProtectionKeysInDatabase>();
         builder.Services.AddSingleton<IAuditDescriber, DefinitionsAudit>();
         builder.Services.AddSingleton<IAuditDescriber, KeySafeAudit>();
         builder.Services.AddSingleton<AuditTrail>();
@@ -91,6 +98,7 @@ public static partial class WebhooksHost
     public static WebApplication UseWebhooks(this WebApplication app)
     {
         app.UseWebhooksProblemDetails();
+        app.UseConsoleAssets();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseDispatch();
@@ -98,6 +106,7 @@ public static partial class WebhooksHost
         app.MapWebhooksHealth();
         app.MapWebhooksOpenApi();
         app.MapBinCapture();
+        app.MapConsole();
         app.MapWolverineEndpoints(http =>
         {
             http.RejectUnparseableQueryValues = true;

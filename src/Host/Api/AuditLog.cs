@@ -17,6 +17,13 @@ public sealed class AuditTrail(IEnumerable<IAuditDescriber> describers)
 
     public Type[] EventTypes { get; } = describers.SelectMany(d => d.EventTypes).Distinct().ToArray();
 
+    /// <summary>The modules that keep an audit trail, by name.</summary>
+    public IReadOnlyList<string> Modules => describers.Select(d => d.ModuleName).Distinct().ToList();
+
+    /// <summary>The configuration events of one module, or of every module when <paramref name="module"/> is null.</summary>
+    public Type[] EventTypesOf(string? module) =>
+        module is null ? EventTypes : describers.Where(d => d.ModuleName == module).SelectMany(d => d.EventTypes).Distinct().ToArray();
+
     public AuditEntry? Describe(IEvent e)
     {
         foreach (var describer in describers)
@@ -33,24 +40,35 @@ public sealed class AuditTrail(IEnumerable<IAuditDescriber> describers)
 
 public static class AuditLogEndpoint
 {
-    public static ProblemDetails Validate(string? after, int? limit) => new FieldErrors()
+    public static ProblemDetails Validate(string? after, int? limit, string? module, AuditTrail trail) => new FieldErrors()
         .Check(limit is null or >= 1 and <= Cursor.MaxLimit, "limit", $"The limit must be between 1 and {Cursor.MaxLimit}.")
         .Check(Cursor.TryDecode(after, out var key) && (key is null || long.TryParse(key, CultureInfo.InvariantCulture, out _)), "after",
             "The cursor is not one this API handed out; pass the 'next' value of a previous page.")
+        .Check(module is null || trail.Modules.Contains(module), "module", $"The module must be one of: {string.Join(", ", trail.Modules)}.")
         .ToProblem();
 
-    /// <summary>Every configuration change in every module (catalog, webhooks, KeySafe), newest first: who, what, when.</summary>
+    /// <summary>
+    /// Every configuration change in every module (catalog, webhooks, KeySafe), newest first: who, what, when. Filters:
+    /// a time range, a module, one subject (a webhook's, key's or event source's id). Every entry carries its subject's
+    /// name as it was then, even for changes whose event does not repeat it (enable, disable, rotations).
+    /// </summary>
     [WolverineGet("/audit", OperationId = "GetAuditLog")]
     [Authorize(Roles = $"{Roles.Auditor},{Roles.Admin}")]
     [Tags("Audit")]
     public static async Task<Page<AuditEntry>> Get(
-        DateTimeOffset? from, DateTimeOffset? to, string? after, int? limit, IQuerySession session, AuditTrail trail,
-        CancellationToken cancellation)
+        DateTimeOffset? from, DateTimeOffset? to, string? after, int? limit, string? module, Guid? subjectId, IQuerySession session,
+        AuditTrail trail, CancellationToken cancellation)
     {
         Cursor.TryDecode(after, out var afterKey);
         var before = afterKey is null ? long.MaxValue : long.Parse(afterKey, CultureInfo.InvariantCulture);
         var take = limit ?? Cursor.DefaultLimit;
-        var query = session.Events.QueryAllRawEvents().Where(e => e.EventTypesAre(trail.EventTypes) && e.Sequence < before);
+        var types = trail.EventTypesOf(module);
+        var query = session.Events.QueryAllRawEvents().Where(e => e.EventTypesAre(types) && e.Sequence < before);
+        if (subjectId is { } subject)
+        {
+            query = query.Where(e => e.StreamId == subject);
+        }
+
         if (from is { } since)
         {
             query = query.Where(e => e.Timestamp >= since);
@@ -63,6 +81,32 @@ public static class AuditLogEndpoint
 
         var events = await query.OrderByDescending(e => e.Sequence).Take(take + 1).ToListAsync(cancellation);
         var entries = events.Select(trail.Describe).OfType<AuditEntry>().ToList();
+        entries = await Named(entries, session, trail, cancellation);
         return Paging.Page(entries, take, e => e, e => e.Sequence.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>
+    /// Names the entries whose event does not carry its subject's name, from the latest earlier event of the same
+    /// stream that does: one query for the whole page, over those streams only.
+    /// </summary>
+    private static async Task<List<AuditEntry>> Named(List<AuditEntry> entries, IQuerySession session, AuditTrail trail, CancellationToken cancellation)
+    {
+        var unnamed = entries.Where(e => e.Name is null).Select(e => e.SubjectId).Distinct().ToArray();
+        if (unnamed.Length == 0)
+        {
+            return entries;
+        }
+
+        var newest = entries.Max(e => e.Sequence);
+        var history = await session.Events.QueryAllRawEvents()
+            .Where(e => e.StreamId.IsOneOf(unnamed) && e.EventTypesAre(trail.EventTypes) && e.Sequence <= newest)
+            .OrderBy(e => e.Sequence)
+            .ToListAsync(cancellation);
+        var names = history.Select(trail.Describe).OfType<AuditEntry>().Where(e => e.Name is not null)
+            .GroupBy(e => e.SubjectId)
+            .ToDictionary(g => g.Key, g => g.ToList());
+        return entries.Select(e => e.Name is null && names.TryGetValue(e.SubjectId, out var named)
+            ? e with { Name = named.LastOrDefault(n => n.Sequence < e.Sequence)?.Name }
+            : e).ToList();
     }
 }

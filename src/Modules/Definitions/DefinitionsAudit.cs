@@ -6,7 +6,9 @@ namespace Webhooks.Definitions;
 
 public sealed class DefinitionsAudit : IAuditDescriber
 {
-    private const string Module = "definitions";
+    private const string Name = "definitions";
+
+    public string ModuleName => Name;
 
     public IReadOnlyList<Type> EventTypes { get; } =
     [
@@ -16,14 +18,14 @@ public sealed class DefinitionsAudit : IAuditDescriber
 
     public AuditDescription? Describe(object data) => data switch
     {
-        EventSourceRegistered e => new(Module, "eventSource", $"{e.Application}/{e.Name}", "registered", e.Actor, ["entity", "table", "event", "description", "sampleRecord"]),
-        EventSourceUpdated e => new(Module, "eventSource", $"{e.Application}/{e.Name}", "updated", e.Actor, e.ChangedFields),
-        WebhookDefined e => new(Module, "webhook", e.Name, "defined", e.Actor, []),
-        WebhookUpdated e => new(Module, "webhook", e.Name, "updated", e.Actor, e.Changes.Select(c => c.Field).ToList()),
-        WebhookEnabled e => new(Module, "webhook", null, "enabled", e.Actor, ["enabled"]),
-        WebhookDisabled e => new(Module, "webhook", null, "disabled", e.Actor, ["enabled"], e.Reason),
-        WebhookSigningSecretRotated e => new(Module, "webhook", null, "signingSecretRotated", e.Actor, ["signingSecret"]),
-        WebhookDeleted e => new(Module, "webhook", e.Name, "deleted", e.Actor, []),
+        EventSourceRegistered e => new(Name, "eventSource", $"{e.Application}/{e.Name}", "registered", e.Actor, ["entity", "table", "event", "description", "sampleRecord"]),
+        EventSourceUpdated e => new(Name, "eventSource", $"{e.Application}/{e.Name}", "updated", e.Actor, e.ChangedFields),
+        WebhookDefined e => new(Name, "webhook", e.Name, "defined", e.Actor, []),
+        WebhookUpdated e => new(Name, "webhook", e.Name, "updated", e.Actor, e.Changes.Select(c => c.Field).ToList()),
+        WebhookEnabled e => new(Name, "webhook", null, "enabled", e.Actor, ["enabled"]),
+        WebhookDisabled e => new(Name, "webhook", null, "disabled", e.Actor, ["enabled"], e.Reason),
+        WebhookSigningSecretRotated e => new(Name, "webhook", null, "signingSecretRotated", e.Actor, ["signingSecret"]),
+        WebhookDeleted e => new(Name, "webhook", e.Name, "deleted", e.Actor, []),
         _ => null,
     };
 }

@@ -45,6 +45,21 @@ public sealed class ArchitectureTests
     }
 
     [Fact]
+    public void the_console_is_a_client_of_the_api_and_holds_no_privilege_of_its_own()
+    {
+        // Only the SDK and contracts: no module, no event store, no database. Whatever the console does, it does
+        // through the public API with the signed-in key, so it can do exactly what that key can do.
+        var console = typeof(Webhooks.Console.ConsoleModule).Assembly;
+        console.GetReferencedAssemblies().Select(a => a.Name!)
+            .Where(name => name.StartsWith("Webhooks.", StringComparison.Ordinal))
+            .Where(name => name != "Webhooks.Client" && !ModuleBoundaries.IsContracts(name))
+            .ShouldBeEmpty();
+        console.GetReferencedAssemblies().Select(a => a.Name!)
+            .Where(name => new[] { "Marten", "Wolverine", "JasperFx", "Weasel", "Npgsql" }.Any(f => name.StartsWith(f, StringComparison.Ordinal)))
+            .ShouldBeEmpty();
+    }
+
+    [Fact]
     public void shared_libraries_know_no_module()
     {
         new[] { typeof(Webhooks.BuildingBlocks.FieldErrors).Assembly, typeof(Webhooks.Triggers.TriggerExpression).Assembly }

@@ -31,6 +31,11 @@ public sealed class when_auditing_configuration(AppFixture fixture) : AppTest(fi
         ]);
         log[1].Reason.ShouldBe("maintenance");
         log[2].Name.ShouldBe("notify-crm");
+        log[1].Name.ShouldBe("notify-crm", "a change whose event does not repeat the name is named from its stream");
+        log[0].Name.ShouldBe("crm basic");
+        (await auditor.GetAuditLog(moduleName: "keysafe")).Items.Select(e => e.Action).ShouldBe(["secretRotated", "created"]);
+        (await auditor.GetAuditLog(subjectId: log[2].SubjectId)).Items.Select(e => e.Action).ShouldBe(["disabled", "defined"]);
+        (await auditor.GetAuditLog(moduleName: "definitions", subjectId: key.Id)).Items.ShouldBeEmpty();
         log.ShouldBe(log.OrderByDescending(e => e.Sequence));
         (await auditor.GetAuditLog(from: middle)).Items.Count.ShouldBe(2);
         (await auditor.GetAuditLog(until: middle)).Items.Count.ShouldBe(3);
@@ -47,5 +52,7 @@ public sealed class when_auditing_configuration(AppFixture fixture) : AppTest(fi
         (await Should.ThrowAsync<ApiException>(() => Fixture.Client(TestKeys.KeySafe).GetAuditLog())).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
         (await Should.ThrowAsync<ApiException>(() => Fixture.Client(TestKeys.Admin).GetAuditLog(limit: 0))).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
         (await Should.ThrowAsync<ApiException>(() => Fixture.Client(TestKeys.Admin).GetAuditLog(after: "bm9wZQ"))).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        var unknown = await Should.ThrowAsync<ValidationApiException>(() => Fixture.Client(TestKeys.Admin).GetAuditLog(moduleName: "dispatch"));
+        unknown.Content!.Errors["module"].ShouldHaveSingleItem().ShouldContain("definitions, keysafe");
     }
 }

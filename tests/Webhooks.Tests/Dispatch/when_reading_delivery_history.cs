@@ -2,6 +2,7 @@ using System.Net;
 using Alba;
 using Microsoft.AspNetCore.Http;
 using Refit;
+using Webhooks.Contracts;
 using Webhooks.Dispatch.Contracts;
 using Webhooks.Tests.Infrastructure;
 using Wolverine.Tracking;
@@ -35,6 +36,9 @@ public sealed class when_reading_delivery_history(AppFixture fixture) : Receiver
         published.Verdict.ShouldBe("Accepted");
         published.Application.ShouldBe(DefinitionsSetup.Application);
         published.Deliveries.Single().Id.ShouldBe(id);
+        published.ActionByName.ShouldBe("System Administrator");
+        published.PublishedBy.ShouldBe(Roles.Publisher);
+        published.Record!.Value.GetProperty("h_name").GetString().ShouldBe("Gary");
     }
 
     [Fact]

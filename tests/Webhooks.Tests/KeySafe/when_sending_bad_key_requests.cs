@@ -62,11 +62,16 @@ public sealed class when_sending_bad_key_requests(AppFixture fixture) : AppTest(
     }
 
     [Fact]
-    public async Task an_admin_without_the_keysafe_role_may_not_create_or_read_keys()
+    public async Task an_admin_without_the_keysafe_role_sees_keys_to_choose_one_but_changes_none_and_reads_no_history()
     {
         var key = await Fixture.CreatedKey();
+        await Expect(HttpStatusCode.OK, s => s.Get.Url($"/keysafe/keys/{key.Id}"), TestKeys.Admin);
+        await Expect(HttpStatusCode.OK, s => s.Get.Url("/keysafe/keys"), TestKeys.Admin);
         await Expect(HttpStatusCode.Forbidden, s => s.Post.Json(new { name = "k", type = "httpBasic", username = "u", password = "p" }).ToUrl("/keysafe/keys"), TestKeys.Admin);
-        await Expect(HttpStatusCode.Forbidden, s => s.Get.Url($"/keysafe/keys/{key.Id}"), TestKeys.Admin);
+        await Expect(HttpStatusCode.Forbidden, s => s.Patch.Json(new { name = "x" }).ToUrl($"/keysafe/keys/{key.Id}"), TestKeys.Admin);
+        await Expect(HttpStatusCode.Forbidden, s => s.Put.Json(new { username = "u", password = "p" }).ToUrl($"/keysafe/keys/{key.Id}/secret"), TestKeys.Admin);
+        await Expect(HttpStatusCode.Forbidden, s => s.Delete.Url($"/keysafe/keys/{key.Id}"), TestKeys.Admin);
+        await Expect(HttpStatusCode.Forbidden, s => s.Get.Url($"/keysafe/keys/{key.Id}/history"), TestKeys.Admin);
     }
 
     [Fact]

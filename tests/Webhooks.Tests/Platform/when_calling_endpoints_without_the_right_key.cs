@@ -17,7 +17,11 @@ namespace Webhooks.Tests.Platform;
 /// </summary>
 public sealed partial class when_calling_endpoints_without_the_right_key(AppFixture fixture) : AppTest(fixture)
 {
-    private static readonly string[] OpenByDesign = ["/health", "/health/ready", "/openapi/{documentName}.json", "/bins/{id:guid}/capture"];
+    // "/" only sends browsers to the console (anything else gets a 404 problem naming the API's documents).
+    private static readonly string[] OpenByDesign = ["/", "/health", "/health/ready", "/openapi/{documentName}.json", "/bins/{id:guid}/capture"];
+
+    // The console's pages: a cookie sign-in of their own (see the console tests), never an API key.
+    private const string Console = "/console";
 
     // Endpoints any key may call (they answer about the key itself).
     private static readonly string[] AnyRole = ["/me"];
@@ -76,6 +80,34 @@ public sealed partial class when_calling_endpoints_without_the_right_key(AppFixt
     }
 
     [Fact]
+    public async Task every_console_page_but_sign_in_needs_a_console_sign_in_and_an_api_key_is_not_one()
+    {
+        var pages = ConsolePages().ToList();
+        pages.Count.ShouldBeGreaterThanOrEqualTo(10);
+        pages.Where(p => p.Anonymous).Select(p => p.Route).Distinct().ShouldBe(["/console/sign-in"]);
+
+        foreach (var page in pages.Where(p => !p.Anonymous))
+        {
+            page.Policies.ShouldContain(Webhooks.Console.ConsoleModule.Policy, $"{page.Method} {page.Route}");
+            var url = RouteParameter().Replace(page.Route, Guid.NewGuid().ToString()).Replace("/{**path}", "/anything", StringComparison.Ordinal);
+            foreach (var apiKey in new[] { null, TestKeys.Admin })
+            {
+                var response = await Send(page.Method, url, apiKey);
+                if (page.Method == "GET")
+                {
+                    response.StatusCode.ShouldBe(HttpStatusCode.Redirect, $"{page.Method} {page.Route} with {apiKey ?? "no key"}");
+                    response.Headers.Location!.AbsolutePath.ShouldBe("/console/sign-in");
+                }
+                else
+                {
+                    // A form post without a console sign-in (and its antiforgery token) never reaches a page.
+                    ((int)response.StatusCode).ShouldBeOneOf([302, 400]);
+                }
+            }
+        }
+    }
+
+    [Fact]
     public async Task a_401_says_how_to_authenticate()
     {
         var response = await Send("GET", "/applications", apiKey: null);
@@ -99,9 +131,13 @@ public sealed partial class when_calling_endpoints_without_the_right_key(AppFixt
         return await Host.Server.CreateClient().SendAsync(request);
     }
 
-    private sealed record MappedEndpoint(string Method, string Route, bool Anonymous, string[] AllowedRoles);
+    private sealed record MappedEndpoint(string Method, string Route, bool Anonymous, string[] AllowedRoles, string[] Policies);
 
-    private IEnumerable<MappedEndpoint> Endpoints() =>
+    private IEnumerable<MappedEndpoint> Endpoints() => AllEndpoints().Where(e => !e.Route.StartsWith(Console, StringComparison.Ordinal));
+
+    private IEnumerable<MappedEndpoint> ConsolePages() => AllEndpoints().Where(e => e.Route.StartsWith(Console, StringComparison.Ordinal));
+
+    private IEnumerable<MappedEndpoint> AllEndpoints() =>
         Host.Services.GetRequiredService<EndpointDataSource>().Endpoints
             .OfType<RouteEndpoint>()
             .SelectMany(endpoint =>
@@ -111,9 +147,10 @@ public sealed partial class when_calling_endpoints_without_the_right_key(AppFixt
                     .SelectMany(a => (a.Roles ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                     .Distinct()
                     .ToArray();
+                var policies = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy).OfType<string>().ToArray();
                 var anonymous = endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null;
                 var route = "/" + endpoint.RoutePattern.RawText!.TrimStart('/');
-                return methods.Select(m => new MappedEndpoint(m, route, anonymous, roles));
+                return methods.Select(m => new MappedEndpoint(m, route, anonymous, roles, policies));
             });
 
     [GeneratedRegex(@"\{[^}]+\}")]

@@ -34,8 +34,13 @@ public sealed record DeliveryView(
 /// <param name="PublishedAt">When it was accepted.</param>
 /// <param name="Verdict"><c>Accepted</c>, <c>Allowed</c> or <c>Rejected</c>.</param>
 /// <param name="Deliveries">Its deliveries.</param>
+/// <param name="Record">The record as the application published it (what was delivered).</param>
+/// <param name="ActionBy">Who did it in the application (its <c>actionBy</c>), when given.</param>
+/// <param name="ActionByName">Their name (its <c>actionByName</c>), when given.</param>
+/// <param name="PublishedBy">The API key that published it.</param>
 public sealed record EventView(
-    Guid EventId, string Application, string EventSource, DateTimeOffset PublishedAt, string Verdict, IReadOnlyList<DeliveryView> Deliveries);
+    Guid EventId, string Application, string EventSource, DateTimeOffset PublishedAt, string Verdict, IReadOnlyList<DeliveryView> Deliveries,
+    System.Text.Json.JsonElement? Record = null, string? ActionBy = null, string? ActionByName = null, string? PublishedBy = null);
 
 /// <summary>The answer to <c>POST /webhooks/{name}/recover</c>.</summary>
 /// <param name="Redelivered">How many failed deliveries were sent again.</param>

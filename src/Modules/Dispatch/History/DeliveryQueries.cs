@@ -118,7 +118,8 @@ public static class GetEventEndpoint
         var deliveries = await session.LoadManyAsync<DeliveryLog>(cancellation, published.Deliveries);
         return Results.Ok(new EventView(
             eventId, published.Application, published.EventSource, published.At, published.Verdict,
-            deliveries.OrderBy(d => d.Id).Select(d => d.ToView()).ToList()));
+            deliveries.OrderBy(d => d.Id).Select(d => d.ToView()).ToList(),
+            published.Record, published.ActionBy, published.ActionByName, published.Actor));
     }
 }
 

@@ -24,6 +24,12 @@ public sealed class MasterKey
 
     /// <summary>A short digest of the key, stored beside each ciphertext; it reveals nothing usable of the key.</summary>
     public string CheckValue { get; }
+
+    /// <summary>
+    /// A 256-bit key for another purpose (HKDF-SHA256 with the purpose as info): the host encrypts what else it keeps
+    /// at rest with it (the console's Data Protection keys), without the master key itself leaving KeySafe.
+    /// </summary>
+    public byte[] Derive(string purpose) => HKDF.DeriveKey(HashAlgorithmName.SHA256, Material, Size, info: Encoding.UTF8.GetBytes(purpose));
 }
 
 /// <summary>

@@ -13,9 +13,9 @@ public static class ListKeysEndpoint
 {
     public static ProblemDetails Validate(string? after, int? limit) => Paging.Validate(after, limit);
 
-    /// <summary>Keys by name. Never a secret.</summary>
+    /// <summary>Keys by name. Never a secret. Admins may list them too: they choose a webhook's key.</summary>
     [WolverineGet("/keysafe/keys", OperationId = "ListKeys")]
-    [Authorize(Roles = $"{Roles.KeySafe},{Roles.Auditor}")]
+    [Authorize(Roles = $"{Roles.KeySafe},{Roles.Auditor},{Roles.Admin}")]
     [Tags("KeySafe")]
     public static async Task<Page<KeyView>> Get(string? after, int? limit, IQuerySession session, CancellationToken cancellation)
     {
@@ -30,7 +30,7 @@ public static class ListKeysEndpoint
 public static class GetKeyEndpoint
 {
     [WolverineGet("/keysafe/keys/{id}", OperationId = "GetKey")]
-    [Authorize(Roles = $"{Roles.KeySafe},{Roles.Auditor}")]
+    [Authorize(Roles = $"{Roles.KeySafe},{Roles.Auditor},{Roles.Admin}")]
     [Tags("KeySafe")]
     [ProducesResponseType<KeyView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]

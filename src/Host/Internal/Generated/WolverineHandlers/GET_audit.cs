@@ -73,7 +73,21 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            var problemDetails1 = Webhooks.Host.Api.AuditLogEndpoint.Validate(after, limit);
+            var module = httpContext.Request.Query["module"];
+            string subjectId_rawValue = httpContext.Request.Query["subjectId"];
+            System.Nullable<System.Guid> subjectId = default;
+
+            if (subjectId_rawValue != null && System.Guid.TryParse(subjectId_rawValue, System.Globalization.CultureInfo.InvariantCulture, out var subjectId_parsed))
+            {
+                subjectId = subjectId_parsed;
+            }
+            else if (!string.IsNullOrEmpty(subjectId_rawValue))
+            {
+                await WriteQueryValueParsingProblem(httpContext, "subjectId", subjectId_rawValue, "System.Guid").ConfigureAwait(false);
+                return;
+            }
+
+            var problemDetails1 = Webhooks.Host.Api.AuditLogEndpoint.Validate(after, limit, module, _auditTrail);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
             {
@@ -83,7 +97,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var pageOfAuditEntry_response = await Webhooks.Host.Api.AuditLogEndpoint.Get(from, to, after, limit, ((Marten.IQuerySession)documentSession), _auditTrail, httpContext.RequestAborted).ConfigureAwait(false);
+            var pageOfAuditEntry_response = await Webhooks.Host.Api.AuditLogEndpoint.Get(from, to, after, limit, module, subjectId, ((Marten.IQuerySession)documentSession), _auditTrail, httpContext.RequestAborted).ConfigureAwait(false);
 
             // Writing the response body to JSON because this was the first 'return variable' in the method signature
             await WriteJsonAsync(httpContext, pageOfAuditEntry_response, 404);

@@ -1,0 +1,179 @@
+using System.Net;
+using Microsoft.AspNetCore.Mvc;
+using Refit;
+using Webhooks.Definitions.Contracts;
+using Webhooks.KeySafe.Contracts;
+
+namespace Webhooks.Console.Pages.Hooks;
+
+/// <summary>The event source select, with the chosen application's sources (swapped in when the application changes).</summary>
+public sealed record EventSourceChoice(IReadOnlyList<EventSourceView> Sources, string? Selected, string Invalid, string? DescribedBy);
+
+/// <summary>What the form holds: the seed's fields.</summary>
+public sealed class WebhookForm
+{
+    public string? Name { get; set; }
+    public string? Description { get; set; }
+    public string? Application { get; set; }
+    public string? EventSource { get; set; }
+    public bool Enabled { get; set; } = true;
+    public Guid? KeySafeKeyId { get; set; }
+    public string? Url { get; set; }
+    public string PayloadFormat { get; set; } = PayloadFormats.Json;
+    public string PostMode { get; set; } = PostModes.Async;
+    public string? TriggerExpression { get; set; }
+
+    public DefineWebhook ToDefinition() => new(
+        Name?.Trim(), string.IsNullOrWhiteSpace(Description) ? null : Description, Application, EventSource, Enabled, KeySafeKeyId, Url?.Trim(),
+        PayloadFormat, PostMode, string.IsNullOrWhiteSpace(TriggerExpression) ? null : TriggerExpression);
+
+    public static WebhookForm From(WebhookDefinition w) => new()
+    {
+        Name = w.Name,
+        Description = w.Description,
+        Application = w.Application,
+        EventSource = w.EventSource,
+        Enabled = w.Enabled,
+        KeySafeKeyId = w.KeySafeKeyId,
+        Url = w.Url,
+        PayloadFormat = w.PayloadFormat,
+        PostMode = w.PostMode,
+        TriggerExpression = w.TriggerExpression,
+    };
+}
+
+/// <summary>
+/// Hornbill's webhook form (the seed's fields, labelled as there): define or change a webhook. The API checks every
+/// field; its field errors appear beside their fields. A change made meanwhile by someone else (412) is shown with
+/// what they changed, and the next Save replaces it knowingly.
+/// </summary>
+public sealed class WebhookFormModel(ConsoleApi console) : ConsolePage(console)
+{
+    public static readonly (string Value, string Label, string Hint)[] PostModeChoices =
+    [
+        (PostModes.Async, "Asynchronous",
+            "Call the webhook in the background. If you do not need to act on the response from the webhook being called, this is the " +
+            "recommended mode: any latency or failure of the webhook is not felt by the application. Failed calls are retried."),
+        (PostModes.Sync, "Synchronous",
+            "Use this mode if the webhook you call needs to return a response. The application waits; a response other than 2xx is " +
+            "returned to it as a warning, with the response body as the message when its Content-Type is text/plain."),
+        (PostModes.SyncCritical, "Synchronous Critical",
+            "The same as Synchronous, but the webhook must return a 2xx success response: if not (or it times out), whatever caused " +
+            "the event fails. Answer 403 with a text/plain body to show the user a message."),
+    ];
+
+    /// <summary>The webhook being changed (from the route), or null for a new one.</summary>
+    public string? Name => RouteData.Values.TryGetValue("name", out var name) ? name as string : null;
+
+    [BindProperty]
+    public WebhookForm Form { get; set; } = new();
+
+    [BindProperty]
+    public long? Version { get; set; }
+
+    public bool Editing => Name is not null;
+
+    public IReadOnlyList<string> Applications { get; private set; } = [];
+    public IReadOnlyList<EventSourceView> EventSources { get; private set; } = [];
+    public IReadOnlyList<KeyView> Keys { get; private set; } = [];
+
+    /// <summary>After a 412: the version now current, and what changed since the one the form was opened on.</summary>
+    public (long Version, IReadOnlyList<WebhookChange> Changes)? Conflict { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(string? url, string? application, string? eventSource, CancellationToken cancellation)
+    {
+        if (!User.IsAdmin())
+        {
+            return Denied();
+        }
+
+        if (Editing)
+        {
+            var webhook = await Try(() => Api.GetWebhook(Name!, cancellationToken: cancellation));
+            if (webhook is null)
+            {
+                return Shown();
+            }
+
+            Form = WebhookForm.From(webhook);
+            Version = webhook.Version;
+        }
+        else
+        {
+            // Prefilled from a bin ("use for webhook...") or the catalog ("new webhook on it").
+            Form.Url = url;
+            Form.Application = application;
+            Form.EventSource = eventSource;
+        }
+
+        await Choices(cancellation);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostAsync(CancellationToken cancellation)
+    {
+        if (!User.IsAdmin())
+        {
+            return Denied();
+        }
+
+        try
+        {
+            var saved = Editing
+                ? await Api.UpdateWebhook(Name!, Form.ToDefinition(), Version is { } v ? $"\"{v}\"" : null, cancellation)
+                : await Api.DefineWebhook(Form.ToDefinition(), cancellation);
+            return Redirect($"/console/webhooks/{Uri.EscapeDataString(saved.Name)}?saved=1");
+        }
+        catch (ApiException refused) when (refused.StatusCode == HttpStatusCode.PreconditionFailed && Version is { } opened)
+        {
+            var current = await Api.GetWebhook(Name!, cancellationToken: cancellation);
+            var history = await Api.GetWebhookHistory(Name!, limit: 500, cancellationToken: cancellation);
+            Conflict = (current.Version, history.Items.Where(c => c.Version > opened).ToList());
+            Version = current.Version;
+        }
+        catch (ApiException refused)
+        {
+            Problem = ConsoleProblem.From(refused);
+        }
+
+        await Choices(cancellation);
+        return Page();
+    }
+
+    /// <summary>The application's event sources, for the select (htmx swaps it in when the application changes).</summary>
+    public async Task<IActionResult> OnGetSourcesAsync([FromQuery(Name = "Form.Application")] string? application, CancellationToken cancellation)
+    {
+        var sources = string.IsNullOrEmpty(application)
+            ? []
+            : (await Try(() => Api.ListEventSources(application, limit: 500, cancellationToken: cancellation)))?.Items ?? [];
+        return Partial("_EventSources", new EventSourceChoice(sources, null, "false", null));
+    }
+
+    /// <summary>The trigger expression checked as you type, and tried on the event source's sample record.</summary>
+    public async Task<IActionResult> OnPostCheckAsync(
+        [FromForm(Name = "Form.TriggerExpression")] string? expression, [FromForm(Name = "Form.Application")] string? application,
+        [FromForm(Name = "Form.EventSource")] string? eventSource, CancellationToken cancellation)
+    {
+        if (string.IsNullOrWhiteSpace(expression))
+        {
+            return Partial("_TriggerCheck", null);
+        }
+
+        var check = await Try(() => Api.CheckTriggerExpression(
+            new CheckTriggerExpression(expression, NullIfEmpty(application), NullIfEmpty(eventSource)), cancellation));
+        return Partial("_TriggerCheck", check);
+    }
+
+    private async Task Choices(CancellationToken cancellation)
+    {
+        Applications = (await Api.ListApplications(limit: 500, cancellationToken: cancellation)).Items.Select(a => a.Name).ToList();
+        if (Form.Application is { Length: > 0 } application)
+        {
+            EventSources = (await Api.ListEventSources(application, limit: 500, cancellationToken: cancellation)).Items;
+        }
+
+        Keys = (await Api.ListKeys(limit: 500, cancellationToken: cancellation)).Items.Where(k => k.Type == KeyTypes.HttpBasic).ToList();
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+}
