@@ -99,6 +99,9 @@ public static partial class WebhooksHost
     {
         app.UseWebhooksProblemDetails();
         app.UseConsoleAssets();
+        // Routing after the console's static assets: a file is served before any endpoint (the console's catch-all
+        // "not found" page among them) is chosen.
+        app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseDispatch();

@@ -122,7 +122,7 @@ public sealed class WebhookFormModel(ConsoleApi console) : ConsolePage(console)
             var saved = Editing
                 ? await Api.UpdateWebhook(Name!, Form.ToDefinition(), Version is { } v ? $"\"{v}\"" : null, cancellation)
                 : await Api.DefineWebhook(Form.ToDefinition(), cancellation);
-            return Redirect($"/console/webhooks/{Uri.EscapeDataString(saved.Name)}?saved=1");
+            return Redirect($"/console/webhooks/{Uri.EscapeDataString(saved.Name)}?saved=true");
         }
         catch (ApiException refused) when (refused.StatusCode == HttpStatusCode.PreconditionFailed && Version is { } opened)
         {

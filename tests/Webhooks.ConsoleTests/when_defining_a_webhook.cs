@@ -1,0 +1,167 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using Webhooks.ConsoleTests.Infrastructure;
+using Webhooks.Definitions.Contracts;
+using Webhooks.KeySafe.Contracts;
+using Webhooks.Tests.Infrastructure;
+using static Microsoft.Playwright.Assertions;
+
+namespace Webhooks.ConsoleTests;
+
+/// <summary>Hornbill's configuration page, done in the browser the way an admin does it: by the seed's labels.</summary>
+[Collection(InTheBrowser.Name)]
+public sealed class when_defining_a_webhook(ConsoleWorld world)
+{
+    private const string Application = "crm";
+    private const string EventSource = "contactCreated";
+
+    private async Task Catalog()
+    {
+        await world.Admin.RegisterEventSource(Application, EventSource, new RegisterEventSource(
+            "Contact", "h_sys_contacts", "created", "A contact was created",
+            JsonNode.Parse("""{"h_pk_id":"103","h_name":"Gary","h_email":"g@example.com"}""")!.AsObject()));
+    }
+
+    [Fact]
+    public async Task an_admin_fills_the_seeds_form_by_its_labels_and_the_webhook_is_defined_as_typed()
+    {
+        await Catalog();
+        var key = await world.KeySafe.CreateKey(new CreateKey("crm form key", KeyTypes.HttpBasic, null, "crm", "form-pass-1"));
+        await using var receiver = await Receiver.Start();
+        var page = await world.SignedIn(ConsoleWorld.AdminKey);
+
+        await page.GetByRole(AriaRole.Navigation, new() { Name = "Console" }).GetByRole(AriaRole.Link, new() { Name = "Webhooks" }).ClickAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "New webhook" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "New webhook" })).ToBeVisibleAsync();
+
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("contact-to-erp");
+        await page.GetByLabel("Description").FillAsync("Tells the ERP about new contacts");
+        await page.GetByLabel("Application").SelectOptionAsync(Application);
+        // The event sources of the chosen application arrive by themselves.
+        await Expect(page.GetByLabel("Event Source").Locator("option", new() { HasText = EventSource })).ToHaveCountAsync(1);
+        await page.GetByLabel("Event Source").SelectOptionAsync(EventSource);
+        await Expect(page.GetByLabel("Enabled")).ToBeCheckedAsync();
+        await page.GetByLabel("Authentication").SelectOptionAsync(new SelectOptionValue { Label = "crm form key (crm)" });
+        await page.GetByLabel("URL").FillAsync(receiver.Url.ToString());
+        await page.GetByLabel("XML").CheckAsync();
+        await Expect(page.GetByText("If you do not need to act on the response from the webhook being called")).ToBeVisibleAsync();
+        await Expect(page.GetByText("but the webhook must return a 2xx success response")).ToBeVisibleAsync();
+        await page.GetByLabel("Synchronous", new() { Exact = true }).CheckAsync();
+
+        // Checked as you type: the position of a mistake, then the sample record tried.
+        var trigger = page.GetByLabel("Trigger Expression");
+        await trigger.FillAsync("h_name = ");
+        await Expect(page.Locator("#trigger-check")).ToContainTextAsync(new Regex("Does not parse at position \\d+"));
+        await trigger.FillAsync("h_name = 'Gary'");
+        await Expect(page.Locator("#trigger-check")).ToContainTextAsync("The sample record matches");
+        await ConsoleWorld.ShouldBeAccessible(page);
+        await ConsoleWorld.Shot(page, "03-webhook-form");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/console/webhooks/contact-to-erp\\?saved=true$"));
+        await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Saved" })).ToBeVisibleAsync();
+
+        var saved = await world.Admin.GetWebhook("contact-to-erp");
+        (saved.Description, saved.Application, saved.EventSource, saved.Enabled, saved.KeySafeKeyId, saved.Url, saved.PayloadFormat, saved.PostMode, saved.TriggerExpression)
+            .ShouldBe(("Tells the ERP about new contacts", Application, EventSource, true, (Guid?)key.Id, receiver.Url.ToString(), PayloadFormats.Xml, PostModes.Sync, "h_name = 'Gary'"));
+    }
+
+    [Fact]
+    public async Task the_apis_field_errors_appear_beside_their_fields_in_words()
+    {
+        await Catalog();
+        var page = await world.SignedIn(ConsoleWorld.AdminKey);
+        await page.GotoAsync("/console/webhooks/new");
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("has spaces in it");
+        await page.GetByLabel("Application").SelectOptionAsync(Application);
+        await page.GetByLabel("Event Source").SelectOptionAsync(EventSource);
+        await page.GetByLabel("URL").FillAsync("ftp://example.invalid/x");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+
+        await Expect(page.Locator("#name-error")).ToBeVisibleAsync();
+        await Expect(page.Locator("#url-error")).ToContainTextAsync("http");
+        await Expect(page.GetByLabel("Name", new() { Exact = true })).ToHaveAttributeAsync("aria-invalid", "true");
+        await Expect(page.GetByLabel("URL")).ToHaveAttributeAsync("aria-describedby", "url-error");
+        // What was typed stays; no raw JSON, no stack trace.
+        await Expect(page.GetByLabel("URL")).ToHaveValueAsync("ftp://example.invalid/x");
+        var text = await page.Locator("main").InnerTextAsync();
+        text.ShouldNotContain("\"type\"");
+        text.ShouldNotContain("   at ");
+        await ConsoleWorld.ShouldBeAccessible(page);
+        await ConsoleWorld.Shot(page, "03-webhook-form-errors");
+        (await world.Admin.ListWebhooks(q: "has spaces")).Items.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task a_concurrent_edit_is_shown_with_the_other_versions_changes_and_saving_again_replaces_it_knowingly()
+    {
+        await Catalog();
+        await world.Admin.DefineWebhook(new DefineWebhook("edited-twice", null, Application, EventSource, true, null, "http://127.0.0.1:9/a", "json", "async", null));
+        var page = await world.SignedIn(ConsoleWorld.AdminKey);
+        await page.GotoAsync("/console/webhooks/edited-twice/edit");
+        await Expect(page.GetByLabel("URL")).ToHaveValueAsync("http://127.0.0.1:9/a");
+
+        // Someone else saves first.
+        var other = await world.Admin.GetWebhook("edited-twice");
+        await world.Admin.UpdateWebhook("edited-twice", new DefineWebhook(other.Name, "changed by someone else", other.Application, other.EventSource,
+            other.Enabled, null, other.Url, other.PayloadFormat, other.PostMode, null), $"\"{other.Version}\"");
+
+        await page.GetByLabel("URL").FillAsync("http://127.0.0.1:9/b");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        var conflict = page.Locator("#conflict");
+        await Expect(conflict).ToContainTextAsync("Someone else changed this webhook");
+        await Expect(conflict).ToContainTextAsync("changed by someone else");
+        await Expect(page.GetByLabel("URL")).ToHaveValueAsync("http://127.0.0.1:9/b");
+        await ConsoleWorld.Shot(page, "03-webhook-form-conflict");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("saved=true$"));
+        (await world.Admin.GetWebhook("edited-twice")).Url.ShouldBe("http://127.0.0.1:9/b");
+    }
+
+    [Fact]
+    public async Task the_switch_on_each_row_enables_and_disables_by_mouse_and_by_keyboard()
+    {
+        await Catalog();
+        await world.Admin.DefineWebhook(new DefineWebhook("switched", null, Application, EventSource, true, null, "http://127.0.0.1:9/s", "json", "async", null));
+        var page = await world.SignedIn(ConsoleWorld.AdminKey);
+        await page.GotoAsync("/console/webhooks?q=switched");
+        var toggle = page.GetByRole(AriaRole.Switch, new() { Name = "Enabled: switched" });
+        await Expect(toggle).ToHaveAttributeAsync("aria-checked", "true");
+
+        await toggle.ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Switch, new() { Name = "Enabled: switched" })).ToHaveAttributeAsync("aria-checked", "false");
+        (await world.Admin.GetWebhook("switched")).Enabled.ShouldBeFalse();
+        await ConsoleWorld.Shot(page, "02-webhooks-switch-off");
+
+        await page.GetByRole(AriaRole.Switch, new() { Name = "Enabled: switched" }).FocusAsync();
+        await page.Keyboard.PressAsync("Space");
+        await Expect(page.GetByRole(AriaRole.Switch, new() { Name = "Enabled: switched" })).ToHaveAttributeAsync("aria-checked", "true");
+        (await world.Admin.GetWebhook("switched")).Enabled.ShouldBeTrue();
+        await Expect(page.GetByRole(AriaRole.Switch, new() { Name = "Enabled: switched" })).ToBeFocusedAsync();
+    }
+
+    [Fact]
+    public async Task the_list_searches_by_name_and_filters_by_application_and_enabled()
+    {
+        await Catalog();
+        await world.Admin.RegisterEventSource("erp", "orderPlaced", new RegisterEventSource("Order", null, "created"));
+        await world.Admin.DefineWebhook(new DefineWebhook("filter-crm-on", null, Application, EventSource, true, null, "http://127.0.0.1:9/f", "json", "async", null));
+        await world.Admin.DefineWebhook(new DefineWebhook("filter-crm-off", null, Application, EventSource, false, null, "http://127.0.0.1:9/f", "json", "async", null));
+        await world.Admin.DefineWebhook(new DefineWebhook("filter-erp-on", null, "erp", "orderPlaced", true, null, "http://127.0.0.1:9/f", "json", "async", null));
+        var page = await world.SignedIn(ConsoleWorld.AdminKey);
+        await page.GotoAsync("/console/webhooks");
+
+        await page.GetByLabel("Search by name").FillAsync("filter-");
+        await page.GetByLabel("Search by name").PressAsync("Enter");
+        await Expect(Names(page)).ToHaveTextAsync(["filter-crm-off", "filter-crm-on", "filter-erp-on"]);
+        await page.GetByLabel("Application").SelectOptionAsync("erp");
+        await Expect(Names(page)).ToHaveTextAsync(["filter-erp-on"]);
+        await page.GotoAsync("/console/webhooks?q=filter-&enabled=false");
+        await Expect(Names(page)).ToHaveTextAsync(["filter-crm-off"]);
+        await Expect(page.GetByLabel("Enabled", new() { Exact = true })).ToHaveValueAsync("false");
+    }
+
+    private static ILocator Names(IPage page) => page.Locator("table tbody tr td:first-child a");
+}
