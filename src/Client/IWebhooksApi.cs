@@ -214,7 +214,7 @@ public interface IWebhooksApi
     /// <param name="from">The window's start.</param>
     /// <param name="until">The window's end (the <c>to</c> query parameter).</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <param name="series">Also the window (the last 24 hours unless given) in 24 buckets.</param>
+    /// <param name="series">Also the window (unless given, the 24 whole hours ending with the current one) in 24 buckets.</param>
     [Get("/webhooks/{name}/stats")]
     Task<WebhookStats> GetWebhookStats(
         string name, [Query(Format = "O")] DateTimeOffset? from = null, [Query(Format = "O"), AliasAs("to")] DateTimeOffset? until = null,
@@ -273,7 +273,7 @@ public interface IWebhooksApi
     [Get("/deliveries/activity")]
     Task<IReadOnlyList<WebhookActivity>> GetWebhookActivity(string webhooks, CancellationToken cancellationToken = default);
 
-    /// <summary>Every webhook's deliveries over a window, the last 24 hours by default (admin or auditor role).</summary>
+    /// <summary>Every webhook's deliveries over a window, by default the 24 whole hours ending with the current one (admin or auditor role).</summary>
     /// <param name="from">The window's start.</param>
     /// <param name="until">The window's end (the <c>to</c> query parameter).</param>
     /// <param name="cancellationToken">Cancels the call.</param>

@@ -106,6 +106,9 @@ public sealed record ConsoleProblem(
     private static string? Text(JsonElement root, string name) =>
         root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
+    /// <summary>What a form's banner says: with field errors, where to look (each is beside its field); else the API's words.</summary>
+    public string Summary => Fields.Count > 0 ? "Some fields need correcting: each says why beside it." : Message;
+
     public string? For(string field) => Fields.TryGetValue(field, out var messages) ? string.Join(" ", messages) : null;
 
     /// <summary>A field's error, beside the field (the field names it with <c>aria-describedby="{field}-error"</c>).</summary>

@@ -8,6 +8,10 @@ public static class Format
 {
     public static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 
+    /// <summary>Short, for tables: the time alone today, the date too otherwise (UTC).</summary>
+    public static string Moment(DateTimeOffset time) =>
+        time.UtcDateTime.ToString(time.UtcDateTime.Date == DateTime.UtcNow.Date ? "HH:mm:ss" : "yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
+
     public static string Time(DateTimeOffset? time) => time is { } t ? Time(t) : "–";
 
     /// <summary>For <c>&lt;time datetime&gt;</c> and links: ISO 8601, UTC.</summary>
@@ -34,6 +38,45 @@ public static class Format
         "sync" => "Synchronous",
         "syncCritical" => "Synchronous Critical",
         _ => mode,
+    };
+
+    /// <summary>A webhook's field as the form labels it (the seed's labels).</summary>
+    public static string FieldLabel(string field) => field switch
+    {
+        "name" => "Name",
+        "description" => "Description",
+        "application" => "Application",
+        "eventSource" => "Event Source",
+        "enabled" => "Enabled",
+        "keySafeKeyId" => "Authentication",
+        "url" => "URL",
+        "payloadFormat" => "Payload Format",
+        "postMode" => "Post Mode",
+        "triggerExpression" => "Trigger Expression",
+        _ => field,
+    };
+
+    /// <summary>A webhook field's value as the form shows it: post modes and formats by their labels, keys by their names.</summary>
+    public static string FieldValue(string field, string? value, IReadOnlyDictionary<Guid, string>? keyNames = null) => (field, value) switch
+    {
+        (_, null or "") => "none",
+        ("postMode", { } mode) => PostMode(mode),
+        ("payloadFormat", { } format) => PayloadFormat(format),
+        ("enabled", { } enabled) => enabled.Equals("true", StringComparison.OrdinalIgnoreCase) ? "Yes" : "No",
+        ("keySafeKeyId", { } id) when Guid.TryParse(id, out var key) => keyNames?.GetValueOrDefault(key) ?? $"key {id}",
+        _ => value,
+    };
+
+    /// <summary>What happened to a webhook, in words.</summary>
+    public static string WebhookEvent(string eventType) => eventType switch
+    {
+        "defined" => "Defined",
+        "updated" => "Changed",
+        "enabled" => "Enabled",
+        "disabled" => "Disabled",
+        "signingSecretRotated" => "Signing secret rotated",
+        "deleted" => "Deleted",
+        _ => Action(eventType),
     };
 
     public static string KeyType(string type) => type == "httpBasic" ? "HTTP Basic" : type;

@@ -51,6 +51,9 @@ public static partial class WebhooksHost
                 opts.Events.MetadataConfig.CorrelationIdEnabled = true;
                 opts.Events.MetadataConfig.CausationIdEnabled = true;
                 opts.Events.MetadataConfig.UserNameEnabled = true;
+                // An index on (type, seq_id): the audit log reads configuration changes among millions of delivery
+                // events without walking past them, and the async daemon loads its projections' events by type.
+                opts.Events.EnableEventTypeIndex = true;
                 // One service owns its schema: it creates and migrates it on start, in every environment.
                 opts.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
             })

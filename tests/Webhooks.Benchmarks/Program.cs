@@ -287,6 +287,124 @@ try
         Report("host peak memory (MB, VmHWM) after the drain", (drained.Peak / 1048576).ToString(CultureInfo.InvariantCulture));
     }
 
+    if (Runs(7))
+    {
+        var consoleWebhooks = int.Parse(args.SkipWhile(a => a != "--console-webhooks").Skip(1).FirstOrDefault() ?? "10000", CultureInfo.InvariantCulture);
+        var consoleDeliveries = int.Parse(args.SkipWhile(a => a != "--console-deliveries").Skip(1).FirstOrDefault() ?? (quick ? "20000" : "100000"), CultureInfo.InvariantCulture);
+        Console.WriteLine($"7. Console: each page's answer time, signed in, with {consoleWebhooks} webhooks and {consoleDeliveries} more deliveries");
+        // The webhooks in groups of 100 per event source: one publish makes 100 deliveries.
+        const int perSource = 100;
+        var sources = consoleWebhooks / perSource;
+        for (var i = 0; i < sources; i++)
+        {
+            await api.RegisterEventSource("console", $"source{i}", new RegisterEventSource("Contact", null, EntityEvents.Updated, null,
+                System.Text.Json.Nodes.JsonNode.Parse(body)!.AsObject()));
+        }
+
+        await Loop(consoleWebhooks, concurrency, async i =>
+        {
+            await api.DefineWebhook(new DefineWebhook($"console-{i:D5}", $"Webhook {i} of the console's benchmark", "console", $"source{i % sources}", true, null,
+                receiver.Url.ToString(), "json", "async", i % 3 == 0 ? "h_name NOT NULL" : null));
+            return new HttpResponseMessage();
+        });
+        await WaitQuiet(postgres.ConnectionString);
+        receiver.Reset();
+        var publishes = consoleDeliveries / perSource;
+        var firstEvent = Guid.Empty;
+        await Loop(publishes, 8, async i =>
+        {
+            var response = await publisher.PostAsJsonAsync("/events", new { application = "console", eventSource = $"source{i % sources}", actionBy = "bench", record = JsonDocument.Parse(body).RootElement });
+            if (i == 0)
+            {
+                firstEvent = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("eventId").GetGuid();
+            }
+
+            return response;
+        });
+        await receiver.WaitFor(publishes * perSource, TimeSpan.FromMinutes(quick ? 5 : 20));
+        await WaitQuiet(postgres.ConnectionString);
+        Console.WriteLine($"    {publishes * perSource} deliveries made");
+        if (!args.Contains("--console-stale-statistics"))
+        {
+            // What autovacuum does within a minute of a burst (its naptime): the planner's statistics for the new rows.
+            await using var db = new Npgsql.NpgsqlConnection(postgres.ConnectionString);
+            await db.OpenAsync();
+            await using var analyze = new Npgsql.NpgsqlCommand("analyze", db);
+            await analyze.ExecuteNonQueryAsync();
+        }
+
+        // Signed in as a person is: the sign-in form, its antiforgery token, the cookie.
+        using var browser = new HttpClient(new HttpClientHandler { CookieContainer = new System.Net.CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = address };
+        var form = await browser.GetStringAsync("/console/sign-in");
+        var token = System.Text.RegularExpressions.Regex.Match(form, "name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"").Groups[1].Value;
+        using var signIn = await browser.PostAsync("/console/sign-in", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["ApiKey"] = "bench-admin-key-0123456789", ["__RequestVerificationToken"] = token,
+        }));
+        if (signIn.StatusCode != System.Net.HttpStatusCode.Redirect)
+        {
+            throw new InvalidOperationException($"The console's sign-in answered {signIn.StatusCode}.");
+        }
+
+        var delivery = (await api.ListDeliveries(webhook: "console-00000", limit: 1)).Items[0].Id;
+        var secondPage = (await api.ListWebhooks(limit: 50)).Next;
+        var pages = new (string Name, string Path)[]
+        {
+            ("overview", "/console"),
+            ("webhooks, first page", "/console/webhooks"),
+            ("webhooks, page 2", $"/console/webhooks?after={Uri.EscapeDataString(secondPage!)}"),
+            ("webhooks, search", "/console/webhooks?q=console-0999"),
+            ("webhooks, filtered", "/console/webhooks?application=console&eventSource=source7&enabled=true"),
+            ("webhook detail", "/console/webhooks/console-00000"),
+            ("webhook form", "/console/webhooks/console-00000/edit"),
+            ("deliveries", "/console/deliveries"),
+            ("deliveries of one webhook", "/console/deliveries?webhook=console-00000"),
+            ("deliveries, live poll", "/console/deliveries?handler=Rows"),
+            ("delivery", $"/console/deliveries/{delivery}"),
+            ("event (100 deliveries)", $"/console/events/{firstEvent}"),
+            ("catalog", "/console/catalog?application=console"),
+            ("audit log", "/console/audit"),
+            ("KeySafe", "/console/keysafe"),
+        };
+        var floor = new List<double>();
+        for (var i = 0; i < 50; i++)
+        {
+            var t = Stopwatch.GetTimestamp();
+            (await browser.GetAsync("/health")).EnsureSuccessStatusCode();
+            floor.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+        }
+
+        var healthP50 = Percentile(floor.Order().ToArray(), 0.5);
+        Report("console: GET /health p50 (ms), the floor", healthP50.ToString("0.00", CultureInfo.InvariantCulture));
+        var samples = quick ? 20 : 50;
+        foreach (var (name, path) in pages)
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                (await browser.GetAsync(path)).EnsureSuccessStatusCode();
+            }
+
+            var times = new List<double>();
+            for (var i = 0; i < samples; i++)
+            {
+                var t = Stopwatch.GetTimestamp();
+                using var response = await browser.GetAsync(path);
+                response.EnsureSuccessStatusCode();
+                await response.Content.ReadAsByteArrayAsync();
+                times.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+            }
+
+            var sorted = times.Order().ToArray();
+            Report($"console: {name} p50 / p95 (ms)", $"{Percentile(sorted, 0.5):0.0} / {Percentile(sorted, 0.95):0.0}");
+        }
+
+        if (Environment.GetEnvironmentVariable("BENCH_HOLD") is { Length: > 0 } hold)
+        {
+            Console.WriteLine($"HOLD {address} {postgres.ConnectionString}");
+            await Task.Delay(TimeSpan.FromSeconds(int.Parse(hold, CultureInfo.InvariantCulture)));
+        }
+    }
+
     Console.WriteLine();
     Console.WriteLine($"| measure ({Environment.ProcessorCount} cores, {(quick ? "quick" : "full")}) | value |");
     Console.WriteLine("|---|---|");

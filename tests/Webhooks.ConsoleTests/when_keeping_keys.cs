@@ -50,7 +50,7 @@ public sealed class when_keeping_keys(ConsoleWorld world)
         await world.Admin.DefineWebhook(new DefineWebhook("supplier-sync", null, "erp", "supplierAdded", true, id, "http://127.0.0.1:9/suppliers", "json", "async", null));
         await page.GetByRole(AriaRole.Button, new() { Name = "Delete key" }).ClickAsync();
         var refusal = page.GetByRole(AriaRole.Alert);
-        await Expect(refusal).ToContainTextAsync("is used by 1 webhook(s)");
+        await Expect(refusal).ToContainTextAsync("Not deleted: the key is still in use.");
         await Expect(refusal.GetByRole(AriaRole.Link, new() { Name = "supplier-sync" })).ToHaveAttributeAsync("href", "/console/webhooks/supplier-sync");
         await ConsoleWorld.ShouldBeAccessible(page);
         await ConsoleWorld.Shot(page, "08-keysafe-in-use");

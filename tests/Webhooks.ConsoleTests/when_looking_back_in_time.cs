@@ -24,10 +24,14 @@ public sealed class when_looking_back_in_time(ConsoleWorld world)
         await page.GotoAsync("/console/webhooks/travelled");
         var history = page.Locator("ol.timeline > li");
         await Expect(history).ToHaveCountAsync(3);
-        await Expect(history.Nth(0)).ToContainTextAsync("Version 3: disabled");
+        await Expect(history.Nth(0)).ToContainTextAsync("Version 3: Disabled");
         await Expect(history.Nth(0)).ToContainTextAsync("Reason: the ERP is being upgraded");
         await Expect(history.Nth(1)).ToContainTextAsync("by admin");
-        await Expect(history.Nth(1).Locator("ul.changes")).ToContainTextAsync("url: http://127.0.0.1:9/v1 → http://127.0.0.1:9/v2");
+        await Expect(history.Nth(1).Locator("ul.changes")).ToContainTextAsync("URL: http://127.0.0.1:9/v1 → http://127.0.0.1:9/v2");
+        await Expect(history.Nth(1).Locator("ul.changes")).ToContainTextAsync("Payload Format: JSON → XML");
+        await Expect(history.Nth(2)).ToContainTextAsync("Version 1: Defined by admin");
+        await Expect(history.Nth(2).Locator("ul.changes")).ToContainTextAsync("Post Mode: Asynchronous");
+        await Expect(history.Nth(2).Locator("del")).ToHaveCountAsync(0);
         await ConsoleWorld.ShouldBeAccessible(page);
         await ConsoleWorld.Shot(page, "04-webhook-detail");
 

@@ -108,6 +108,44 @@ public sealed partial class when_signing_in(ConsoleWorld world)
         await Expect(page).ToHaveURLAsync(SignInUrl());
     }
 
+    [Fact]
+    public async Task a_session_ends_after_its_configured_lifetime_and_says_so()
+    {
+        await using var host = await world.AnotherHost(("Webhooks__Console__SessionLifetime", "00:00:03"));
+        var page = await world.SignedIn(ConsoleWorld.AuditorKey, host: host);
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Overview" })).ToBeVisibleAsync();
+        await Task.Delay(TimeSpan.FromSeconds(4));
+
+        await page.GotoAsync("/console/deliveries");
+        await Expect(page).ToHaveURLAsync(SignInUrl());
+        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Your session ended");
+        // Signing in again lands where the person was going.
+        await page.GetByLabel("API key").FillAsync(ConsoleWorld.AuditorKey);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/console/deliveries$"));
+    }
+
+    [Fact]
+    public async Task a_sign_in_from_one_host_is_honoured_by_another_of_the_same_deployment()
+    {
+        // The Data Protection keys that encrypt the cookie live in the database: any node of the cluster reads it.
+        var page = await world.SignedIn(ConsoleWorld.AuditorKey);
+        await using var other = await world.AnotherHost();
+        var cookies = await page.Context.CookiesAsync();
+        var elsewhere = await world.NewPage(host: other);
+        await elsewhere.Context.AddCookiesAsync(cookies.Select(c => new Cookie
+        {
+            Name = c.Name,
+            Value = c.Value,
+            Domain = c.Domain,
+            Path = c.Path,
+            HttpOnly = c.HttpOnly,
+            SameSite = c.SameSite,
+        }));
+        await elsewhere.GotoAsync("/console/audit");
+        await Expect(elsewhere.GetByRole(AriaRole.Heading, new() { Name = "Audit log" })).ToBeVisibleAsync();
+    }
+
     [GeneratedRegex("/console/sign-in")]
     private static partial Regex SignInUrl();
 }

@@ -64,9 +64,9 @@ public sealed class when_watching_deliveries(ConsoleWorld world)
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Attempt 2" })).ToContainTextAsync("HTTP 200");
         var first = page.Locator("section.attempt", new() { Has = page.GetByRole(AriaRole.Heading, new() { Name = "Attempt 1" }) });
         await Expect(first).ToContainTextAsync("HTTP 500");
-        await first.GetByText("Answer (first 4 KiB)").ClickAsync();
+        await first.GetByText("Response body (first 4 KiB)").ClickAsync();
         await Expect(first.Locator("pre")).ToContainTextAsync("\"error\": \"database is down\"");
-        await first.GetByText("Request headers (secrets redacted)").ClickAsync();
+        await first.GetByText("Request headers (credentials redacted)").ClickAsync();
         await Expect(first.Locator("tr", new() { HasText = "Authorization" })).ToContainTextAsync("Basic [redacted]");
         (await page.ContentAsync()).ShouldNotContain("never-shown-pass");
         await ConsoleWorld.ShouldBeAccessible(page);

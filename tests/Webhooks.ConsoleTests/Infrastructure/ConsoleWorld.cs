@@ -27,6 +27,7 @@ public sealed class ConsoleWorld : IAsyncLifetime
     public const string ChromiumPath = "/usr/bin/chromium";
 
     private string directory = null!;
+    private Dictionary<string, string> settings = null!;
     private EmbeddedPostgres postgres = null!;
     private IPlaywright playwright = null!;
 
@@ -71,6 +72,7 @@ public sealed class ConsoleWorld : IAsyncLifetime
             }
         }
 
+        this.settings = settings;
         Host = HostProcess.Start(directory, settings);
         await Host.WaitUntilReady(TimeSpan.FromSeconds(90));
 
@@ -157,12 +159,26 @@ public sealed class ConsoleWorld : IAsyncLifetime
     private static PublishEntityEvent Event(string application, string eventSource, object record) =>
         new(application, eventSource, "admin", "System Administrator", null, JsonSerializer.SerializeToElement(record));
 
+    /// <summary>Another host on the same database, with these settings too (disposed by the caller).</summary>
+    public async Task<HostProcess> AnotherHost(params (string Key, string Value)[] extra)
+    {
+        var more = new Dictionary<string, string>(settings);
+        foreach (var (key, value) in extra)
+        {
+            more[key] = value;
+        }
+
+        var host = HostProcess.Start(directory, more);
+        await host.WaitUntilReady(TimeSpan.FromSeconds(90));
+        return host;
+    }
+
     /// <summary>A browser of its own (no cookies), this wide; confirmations are accepted as a person clicking OK would.</summary>
-    public async Task<IPage> NewPage(int width = 1280)
+    public async Task<IPage> NewPage(int width = 1280, HostProcess? host = null)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
-            BaseURL = Host.Address.ToString(),
+            BaseURL = (host ?? Host).Address.ToString(),
             ViewportSize = new ViewportSize { Width = width, Height = width < 600 ? 844 : 900 },
             Locale = "en-GB",
             TimezoneId = "UTC",
@@ -174,9 +190,9 @@ public sealed class ConsoleWorld : IAsyncLifetime
     }
 
     /// <summary>Signs in through the sign-in page, by its labels, and waits for the first page.</summary>
-    public async Task<IPage> SignedIn(string apiKey, int width = 1280)
+    public async Task<IPage> SignedIn(string apiKey, int width = 1280, HostProcess? host = null)
     {
-        var page = await NewPage(width);
+        var page = await NewPage(width, host);
         await page.GotoAsync("/console");
         await page.GetByLabel("API key").FillAsync(apiKey);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();

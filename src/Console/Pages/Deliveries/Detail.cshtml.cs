@@ -9,6 +9,9 @@ public sealed class DeliveryDetailModel(ConsoleApi console) : ConsolePage(consol
     public DeliveryView? Delivery { get; private set; }
     public bool Redelivered { get; private set; }
 
+    /// <summary>The record the event carried: what the delivery sent, inside the webhook's payload.</summary>
+    public System.Text.Json.JsonElement? Record { get; private set; }
+
     public async Task<IActionResult> OnGetAsync(bool redelivered, CancellationToken cancellation)
     {
         if (!User.CanRead())
@@ -18,6 +21,10 @@ public sealed class DeliveryDetailModel(ConsoleApi console) : ConsolePage(consol
 
         Redelivered = redelivered;
         Delivery = await Try(() => Api.GetDelivery(RouteId, cancellation));
+        if (Delivery is not null)
+        {
+            Record = (await Try(() => Api.GetEvent(Delivery.EventId, cancellation)))?.Record;
+        }
         return Shown();
     }
 

@@ -22,6 +22,9 @@ public sealed class WebhookDetailModel(ConsoleApi console) : ConsolePage(console
     public WebhookStats? Stats { get; private set; }
     public IReadOnlyList<DeliveryView> Recent { get; private set; } = [];
     public IReadOnlyList<WebhookChange> History { get; private set; } = [];
+
+    /// <summary>KeySafe keys by id: the history names the keys a webhook used, not their ids.</summary>
+    public IReadOnlyDictionary<Guid, string> KeyNames { get; private set; } = new Dictionary<Guid, string>();
     public bool Saved { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(string? asOf, bool saved, CancellationToken cancellation)
@@ -41,9 +44,11 @@ public sealed class WebhookDetailModel(ConsoleApi console) : ConsolePage(console
         CurrentVersion = current.Version;
         AsOf = Format.FromLocal(asOf) ?? (DateTimeOffset.TryParse(asOf, System.Globalization.CultureInfo.InvariantCulture, out var iso) ? iso : null);
         Webhook = AsOf is { } then ? await Try(() => Api.GetWebhook(Name, then, cancellation)) : current;
+        var keys = await Try(() => Api.ListKeys(limit: 500, cancellationToken: cancellation));
+        KeyNames = keys?.Items.ToDictionary(k => k.Id, k => k.Name) ?? [];
         if (Webhook?.KeySafeKeyId is { } keyId)
         {
-            KeyName = (await Try(() => Api.GetKey(keyId, cancellation)))?.Name ?? keyId.ToString();
+            KeyName = KeyNames.GetValueOrDefault(keyId) ?? $"a deleted key ({keyId})";
         }
 
         Stats = await Try(() => Api.GetWebhookStats(Name, series: true, cancellationToken: cancellation));
@@ -55,7 +60,20 @@ public sealed class WebhookDetailModel(ConsoleApi console) : ConsolePage(console
     public async Task<IActionResult> OnPostTestAsync(CancellationToken cancellation)
     {
         var result = await Try(() => Api.TestWebhook(Name, cancellation));
+        if (result is not null)
+        {
+            // The recent deliveries below show the test's delivery at once.
+            Response.Headers["HX-Trigger"] = "deliveries-changed";
+        }
+
         return Partial("_TestResult", (result, Problem));
+    }
+
+    /// <summary>The recent deliveries alone (htmx swaps them in after a test).</summary>
+    public async Task<IActionResult> OnGetRecentAsync(CancellationToken cancellation)
+    {
+        var recent = await Try(() => Api.ListDeliveries(webhook: Name, limit: 10, cancellationToken: cancellation));
+        return recent is null ? Partial("_Problem", Problem) : Partial("/Pages/Deliveries/_Rows.cshtml", recent.Items);
     }
 
     public async Task<IActionResult> OnGetSecretAsync(CancellationToken cancellation)

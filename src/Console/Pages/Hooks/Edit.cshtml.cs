@@ -77,6 +77,8 @@ public sealed class WebhookFormModel(ConsoleApi console) : ConsolePage(console)
     public IReadOnlyList<EventSourceView> EventSources { get; private set; } = [];
     public IReadOnlyList<KeyView> Keys { get; private set; } = [];
 
+    public IReadOnlyDictionary<Guid, string> KeyNames => Keys.ToDictionary(k => k.Id, k => k.Name);
+
     /// <summary>After a 412: the version now current, and what changed since the one the form was opened on.</summary>
     public (long Version, IReadOnlyList<WebhookChange> Changes)? Conflict { get; private set; }
 

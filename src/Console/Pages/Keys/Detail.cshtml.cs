@@ -63,7 +63,13 @@ public sealed class KeyDetailModel(ConsoleApi console) : ConsolePage(console)
         var problem = Problem;
         var typed = Form;
         await Load(cancellation);
-        (Problem, ProblemFor, Form) = (problem, form, typed);
+        (Problem, ProblemFor) = (problem, form);
+        if (form != "delete")
+        {
+            // The refused form keeps what was typed; a refused deletion leaves the forms as the key is.
+            Form = typed;
+        }
+
         Form.Password = null;
         return Page();
     }

@@ -21,7 +21,7 @@ public static class DeliveryOverviewEndpoint
         .ToProblem();
 
     /// <summary>
-    /// Every webhook's deliveries created in [from, to) (the last 24 hours by default): counts by status, the retrying,
+    /// Every webhook's deliveries created in [from, to) (by default the 24 whole hours ending with the current one): counts by status, the retrying,
     /// the success rate, the latency of each delivery's latest call, the window in 24 buckets, and the webhooks failing
     /// most.
     /// </summary>
@@ -82,13 +82,15 @@ public static class DeliveryOverviewEndpoint
     }
 
     /// <summary>
-    /// The window (the last 24 hours by default) in whole seconds, and its buckets' size, a whole number of seconds:
+    /// The window (by default the 24 whole hours ending with the current one) in whole seconds, and its buckets' size, a whole number of seconds:
     /// PostgreSQL keeps microseconds, .NET ticks, and the buckets it returns must be found again by their start.
     /// </summary>
     public static (DateTimeOffset Start, DateTimeOffset End, TimeSpan Bucket) Window(DateTimeOffset? from, DateTimeOffset? to, TimeProvider time)
     {
         static DateTimeOffset Seconds(DateTimeOffset t) => new(t.UtcTicks - (t.UtcTicks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
-        var end = Seconds(to ?? time.GetUtcNow().AddSeconds(1));
+        static DateTimeOffset NextHour(DateTimeOffset t) => new(t.UtcTicks - (t.UtcTicks % TimeSpan.TicksPerHour) + TimeSpan.TicksPerHour, TimeSpan.Zero);
+        // Unless given, the 24 whole hours ending with the current one: buckets that start on the hour read well.
+        var end = to is { } until ? Seconds(until) : from is null ? NextHour(time.GetUtcNow()) : Seconds(time.GetUtcNow().AddSeconds(1));
         var start = Seconds(from ?? end.AddDays(-1));
         return (start, end, TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling((end - start).TotalSeconds / Buckets))));
     }
