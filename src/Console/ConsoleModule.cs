@@ -46,6 +46,7 @@ public static class ConsoleModule
             {
                 pages.Conventions.AuthorizeFolder("/", Policy);
                 pages.Conventions.AllowAnonymousToPage("/SignIn");
+                pages.Conventions.AllowAnonymousToPage("/Error");
                 // The webhook form serves both a new webhook and a change to one.
                 pages.Conventions.AddPageRoute("/Hooks/Edit", "console/webhooks/new");
             })
@@ -116,9 +117,15 @@ public static class ConsoleModule
         return services;
     }
 
-    /// <summary>The console's assets, before authentication (they are public) with long caching, and its security headers.</summary>
+    /// <summary>
+    /// The console's assets, before authentication (they are public) with long caching, and its security headers. A
+    /// failure under <c>/console</c> is a page in words (the API's JSON problems are for programs).
+    /// </summary>
     public static IApplicationBuilder UseConsoleAssets(this IApplicationBuilder app)
     {
+        app.UseWhen(
+            context => context.Request.Path.StartsWithSegments(BasePath),
+            console => console.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandlingPath = $"{BasePath}/error", AllowStatusCode404Response = true }));
         var types = new FileExtensionContentTypeProvider();
         app.UseStaticFiles(new StaticFileOptions
         {

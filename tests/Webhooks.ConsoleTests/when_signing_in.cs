@@ -146,6 +146,46 @@ public sealed partial class when_signing_in(ConsoleWorld world)
         await Expect(elsewhere.GetByRole(AriaRole.Heading, new() { Name = "Audit log" })).ToBeVisibleAsync();
     }
 
+    [Fact]
+    public async Task a_key_removed_from_the_configuration_ends_the_session_at_its_next_page()
+    {
+        // Signed in on a host that knows the key; the same cookie on a host that does not (as after a redeploy
+        // without that key) gets no further than the sign-in page.
+        await using var knowing = await world.AnotherHost(("Webhooks__Auth__ApiKeys__temp__Key", "console-temporary-key-0123456789"),
+            ("Webhooks__Auth__ApiKeys__temp__Roles__0", "auditor"));
+        var page = await world.SignedIn("console-temporary-key-0123456789", host: knowing);
+        var cookies = await page.Context.CookiesAsync();
+        var elsewhere = await world.NewPage();
+        await elsewhere.Context.AddCookiesAsync(cookies.Select(c => new Cookie
+        {
+            Name = c.Name,
+            Value = c.Value,
+            Domain = c.Domain,
+            Path = c.Path,
+            HttpOnly = c.HttpOnly,
+            SameSite = c.SameSite,
+        }));
+        await elsewhere.GotoAsync("/console/deliveries");
+        await Expect(elsewhere).ToHaveURLAsync(SignInUrl());
+        await Expect(elsewhere.GetByRole(AriaRole.Status)).ToContainTextAsync("Your session ended");
+    }
+
+    [Fact]
+    public async Task an_api_that_does_not_answer_is_a_page_in_words()
+    {
+        await using var cut = await world.AnotherHost(("Webhooks__Console__ApiBaseUrl", "http://127.0.0.1:9"));
+        var page = await world.NewPage(host: cut);
+        await page.GotoAsync("/console/sign-in");
+        await page.GetByLabel("API key").FillAsync(ConsoleWorld.AdminKey);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "The API did not answer" })).ToBeVisibleAsync();
+        var text = await page.Locator("main").InnerTextAsync();
+        text.ShouldNotContain("Exception");
+        text.ShouldNotContain("{");
+        await ConsoleWorld.ShouldBeAccessible(page);
+        await ConsoleWorld.Shot(page, "01-api-unreachable");
+    }
+
     [GeneratedRegex("/console/sign-in")]
     private static partial Regex SignInUrl();
 }

@@ -42,8 +42,9 @@ public abstract class ConsolePage(ConsoleApi console) : PageModel
         {
             return await call();
         }
-        catch (ApiException refused)
+        catch (ApiException refused) when (refused.StatusCode != System.Net.HttpStatusCode.Unauthorized)
         {
+            // (A 401 means the signed-in key is no longer valid: the error page signs out.)
             Problem = ConsoleProblem.From(refused);
             return null;
         }
@@ -57,7 +58,7 @@ public abstract class ConsolePage(ConsoleApi console) : PageModel
             await call();
             return true;
         }
-        catch (ApiException refused)
+        catch (ApiException refused) when (refused.StatusCode != System.Net.HttpStatusCode.Unauthorized)
         {
             Problem = ConsoleProblem.From(refused);
             return false;

@@ -4,6 +4,8 @@ using Marten;
 using Marten.Events;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+using NpgsqlTypes;
 using Webhooks.BuildingBlocks;
 using Webhooks.Contracts;
 using Wolverine.Http;
@@ -57,7 +59,7 @@ public static class AuditLogEndpoint
     [Tags("Audit")]
     public static async Task<Page<AuditEntry>> Get(
         DateTimeOffset? from, DateTimeOffset? to, string? after, int? limit, string? module, Guid? subjectId, IQuerySession session,
-        AuditTrail trail, CancellationToken cancellation)
+        AuditTrail trail, NpgsqlDataSource database, CancellationToken cancellation)
     {
         Cursor.TryDecode(after, out var afterKey);
         var before = afterKey is null ? long.MaxValue : long.Parse(afterKey, CultureInfo.InvariantCulture);
@@ -67,6 +69,13 @@ public static class AuditLogEndpoint
         if (subjectId is { } subject)
         {
             query = query.Where(e => e.StreamId == subject);
+        }
+        else
+        {
+            // Configuration changes are few among millions of delivery events: find the page's sequence numbers type by
+            // type on the (type, seq_id) index, newest first, then read just those events.
+            var sequences = await Newest(session, database, types, before, from, to, take + 1, cancellation);
+            query = query.Where(e => e.Sequence.IsOneOf(sequences));
         }
 
         if (from is { } since)
@@ -83,6 +92,35 @@ public static class AuditLogEndpoint
         var entries = events.Select(trail.Describe).OfType<AuditEntry>().ToList();
         entries = await Named(entries, session, trail, cancellation);
         return Paging.Page(entries, take, e => e, e => e.Sequence.ToString(CultureInfo.InvariantCulture));
+    }
+
+    private static async Task<long[]> Newest(
+        IQuerySession session, NpgsqlDataSource database, Type[] types, long before, DateTimeOffset? from, DateTimeOffset? to, int take,
+        CancellationToken cancellation)
+    {
+        var events = (EventGraph)session.DocumentStore.Options.Events;
+        var table = $"{events.DatabaseSchemaName}.mt_events";
+        var window = (from is null ? "" : " and timestamp >= $3") + (to is null ? "" : " and timestamp < $4");
+        var perType = types.Select((_, i) => $"(select seq_id from {table} where type = ${i + 5} and seq_id < $1{window} order by seq_id desc limit $2)");
+        await using var command = database.CreateCommand(
+            $"select seq_id from ({string.Join(" union all ", perType)}) newest order by seq_id desc limit $2");
+        command.Parameters.Add(new NpgsqlParameter { Value = before });
+        command.Parameters.Add(new NpgsqlParameter { Value = take });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)from ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)to ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        foreach (var type in types)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = events.EventMappingFor(type).EventTypeName });
+        }
+
+        var sequences = new List<long>();
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        while (await reader.ReadAsync(cancellation))
+        {
+            sequences.Add(reader.GetInt64(0));
+        }
+
+        return [.. sequences];
     }
 
     /// <summary>

@@ -62,7 +62,8 @@ public static class DispatchModule
                 .Duplicate(x => x.WebhookId, configure: index => index.Columns = ["webhook_id", "created_at"])
                 .Duplicate(x => x.CreatedAt)
                 .Duplicate(x => x.Status)
-                .Duplicate(x => x.DurationMs!, configure: index => index.Columns = ["created_at", "duration_ms"]);
+                .Duplicate(x => x.DurationMs!, configure: index => index.Columns = ["created_at", "duration_ms"])
+                .Duplicate(x => x.NextAttemptAt!);
             // Read models of the delivery streams, written in the same transaction as their events.
             opts.Projections.Add<History.DeliveryLogProjection>(JasperFx.Events.Projections.ProjectionLifecycle.Inline);
         });

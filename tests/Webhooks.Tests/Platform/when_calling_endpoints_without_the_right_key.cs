@@ -84,7 +84,7 @@ public sealed partial class when_calling_endpoints_without_the_right_key(AppFixt
     {
         var pages = ConsolePages().ToList();
         pages.Count.ShouldBeGreaterThanOrEqualTo(10);
-        pages.Where(p => p.Anonymous).Select(p => p.Route).Distinct().ShouldBe(["/console/sign-in"]);
+        pages.Where(p => p.Anonymous).Select(p => p.Route).Distinct().Order().ShouldBe(["/console/error", "/console/sign-in"]);
 
         foreach (var page in pages.Where(p => !p.Anonymous))
         {

@@ -168,13 +168,16 @@ public sealed class WebhookFormModel(ConsoleApi console) : ConsolePage(console)
 
     private async Task Choices(CancellationToken cancellation)
     {
-        Applications = (await Api.ListApplications(limit: 500, cancellationToken: cancellation)).Items.Select(a => a.Name).ToList();
+        // The choices are offered as far as they can be read; a refusal here must not hide the form's own problem.
+        var problem = Problem;
+        Applications = (await Try(() => Api.ListApplications(limit: 500, cancellationToken: cancellation)))?.Items.Select(a => a.Name).ToList() ?? [];
         if (Form.Application is { Length: > 0 } application)
         {
-            EventSources = (await Api.ListEventSources(application, limit: 500, cancellationToken: cancellation)).Items;
+            EventSources = (await Try(() => Api.ListEventSources(application, limit: 500, cancellationToken: cancellation)))?.Items ?? [];
         }
 
-        Keys = (await Api.ListKeys(limit: 500, cancellationToken: cancellation)).Items.Where(k => k.Type == KeyTypes.HttpBasic).ToList();
+        Keys = (await Try(() => Api.ListKeys(limit: 500, cancellationToken: cancellation)))?.Items.Where(k => k.Type == KeyTypes.HttpBasic).ToList() ?? [];
+        Problem = problem ?? Problem;
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;

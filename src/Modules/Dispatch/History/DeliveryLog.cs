@@ -22,6 +22,13 @@ public sealed class DeliveryLog
     /// <summary>How long the latest call took (a column, for the overview's latency).</summary>
     public long? DurationMs { get; set; }
 
+    /// <summary>
+    /// Marten calls this when it maps the document: an index on (webhook_id, id) beside the duplicated columns', for a
+    /// webhook's deliveries newest first (ids are version 7 UUIDs: time-ordered), as lists and paging read them.
+    /// </summary>
+    public static void ConfigureMarten(Marten.Schema.DocumentMapping mapping) =>
+        mapping.Indexes.Add(new Marten.Schema.DocumentIndex(mapping, "webhook_id", "id") { Name = "mt_doc_deliverylog_idx_webhook_id_id" });
+
     public DeliveryView ToView() => new(Id, EventId, Webhook, Url, PostMode, Status, Attempts, NextAttemptAt, CreatedAt, Reason);
 }
 

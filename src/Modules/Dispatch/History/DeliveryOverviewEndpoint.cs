@@ -7,6 +7,7 @@ using NpgsqlTypes;
 using Webhooks.BuildingBlocks;
 using Webhooks.Contracts;
 using Webhooks.Dispatch.Contracts;
+using Webhooks.Dispatch.Routing;
 using Wolverine.Http;
 
 namespace Webhooks.Dispatch.History;
@@ -30,50 +31,48 @@ public static class DeliveryOverviewEndpoint
     [Tags("Deliveries")]
     public static async Task<DeliveryOverview> Get(
         DateTimeOffset? from, DateTimeOffset? to, IDocumentStore store, NpgsqlDataSource database, TimeProvider time,
-        CancellationToken cancellation)
+        DispatchCatalog catalog, CancellationToken cancellation)
     {
         var (start, end, bucket) = Window(from, to, time);
         var table = $"{store.Options.DatabaseSchemaName}.mt_doc_deliverylog";
         await using var batch = database.CreateBatch();
+        // One pass over the window's rows for the counts, by bucket and webhook (columns only, never the JSON), and the
+        // totals, the series and the failing webhooks summed from it; the latency percentiles from (created_at,
+        // duration_ms), which an index holds.
         batch.BatchCommands.Add(Command($"""
-            select count(*) filter (where status = 'pending'),
-                   count(*) filter (where status = 'pending' and data ->> 'nextAttemptAt' is not null),
+            select date_bin($3, created_at, $1), webhook_id,
                    count(*) filter (where status = 'succeeded'), count(*) filter (where status = 'failed'),
-                   count(*) filter (where status = 'skipped'),
-                   percentile_cont(array[0.5, 0.95, 0.99]) within group (order by duration_ms)
-            from {table} where created_at >= $1 and created_at < $2
-            """, start, end));
-        batch.BatchCommands.Add(Command($"""
-            select date_bin($3, created_at, $1), count(*) filter (where status = 'succeeded'),
-                   count(*) filter (where status = 'failed'), count(*) filter (where status = 'pending')
-            from {table} where created_at >= $1 and created_at < $2 group by 1 order by 1
+                   count(*) filter (where status = 'pending'), count(*) filter (where status = 'pending' and next_attempt_at is not null),
+                   count(*) filter (where status = 'skipped')
+            from {table} where created_at >= $1 and created_at < $2 group by 1, 2
             """, start, end, bucket));
         batch.BatchCommands.Add(Command($"""
-            select data ->> 'webhook', count(*) filter (where status = 'failed'), count(*)
-            from {table} where created_at >= $1 and created_at < $2
-            group by 1 having count(*) filter (where status = 'failed') > 0 order by 2 desc, 1 limit 5
+            select percentile_cont(array[0.5, 0.95, 0.99]) within group (order by duration_ms)
+            from {table} where created_at >= $1 and created_at < $2 and duration_ms is not null
             """, start, end));
 
         await using var reader = await batch.ExecuteReaderAsync(cancellation);
-        await reader.ReadAsync(cancellation);
-        var (pending, retrying, succeeded, failed, skipped) =
-            ((int)reader.GetInt64(0), (int)reader.GetInt64(1), (int)reader.GetInt64(2), (int)reader.GetInt64(3), (int)reader.GetInt64(4));
-        var percentiles = reader.IsDBNull(5) ? null : reader.GetFieldValue<double[]>(5);
-
-        await reader.NextResultAsync(cancellation);
         var counted = new Dictionary<DateTimeOffset, StatsBucket>();
+        var byWebhook = new Dictionary<Guid, (int Failed, int Total)>();
+        var (pending, retrying, succeeded, failed, skipped) = (0, 0, 0, 0, 0);
         while (await reader.ReadAsync(cancellation))
         {
             var at = reader.GetFieldValue<DateTimeOffset>(0);
-            counted[at] = new StatsBucket(at, (int)reader.GetInt64(1), (int)reader.GetInt64(2), (int)reader.GetInt64(3));
+            var webhook = reader.GetGuid(1);
+            var (s, f, p, r, k) = ((int)reader.GetInt64(2), (int)reader.GetInt64(3), (int)reader.GetInt64(4), (int)reader.GetInt64(5), (int)reader.GetInt64(6));
+            var bucketSoFar = counted.GetValueOrDefault(at) ?? new StatsBucket(at, 0, 0, 0);
+            counted[at] = bucketSoFar with { Succeeded = bucketSoFar.Succeeded + s, Failed = bucketSoFar.Failed + f, Pending = bucketSoFar.Pending + p };
+            var soFar = byWebhook.GetValueOrDefault(webhook);
+            byWebhook[webhook] = (soFar.Failed + f, soFar.Total + s + f + p + k);
+            (pending, retrying, succeeded, failed, skipped) = (pending + p, retrying + r, succeeded + s, failed + f, skipped + k);
         }
 
         await reader.NextResultAsync(cancellation);
-        var failing = new List<FailingWebhook>();
-        while (await reader.ReadAsync(cancellation))
-        {
-            failing.Add(new FailingWebhook(reader.GetString(0), (int)reader.GetInt64(1), (int)reader.GetInt64(2)));
-        }
+        await reader.ReadAsync(cancellation);
+        var percentiles = reader.IsDBNull(0) ? null : reader.GetFieldValue<double[]>(0);
+        await reader.CloseAsync();
+
+        var failing = await FailingMost(byWebhook, catalog, table, database, cancellation);
 
         return new DeliveryOverview(
             start, end, pending, retrying, succeeded, failed, skipped,
@@ -93,6 +92,37 @@ public static class DeliveryOverviewEndpoint
         var end = to is { } until ? Seconds(until) : from is null ? NextHour(time.GetUtcNow()) : Seconds(time.GetUtcNow().AddSeconds(1));
         var start = Seconds(from ?? end.AddDays(-1));
         return (start, end, TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling((end - start).TotalSeconds / Buckets))));
+    }
+
+    /// <summary>
+    /// The five webhooks with the most failed deliveries, most first, by name: names from the catalog, or for a webhook
+    /// deleted since, from one of its deliveries.
+    /// </summary>
+    private static async Task<IReadOnlyList<FailingWebhook>> FailingMost(
+        Dictionary<Guid, (int Failed, int Total)> byWebhook, DispatchCatalog catalog, string table, NpgsqlDataSource database,
+        CancellationToken cancellation)
+    {
+        var failing = byWebhook.Where(w => w.Value.Failed > 0).ToList();
+        var names = failing.Select(w => (w.Key, catalog.Find(w.Key)?.Definition.Name)).Where(n => n.Name is not null)
+            .ToDictionary(n => n.Key, n => n.Name!);
+        var deleted = failing.Select(w => w.Key).Where(id => !names.ContainsKey(id)).ToArray();
+        if (deleted.Length > 0)
+        {
+            await using var command = database.CreateCommand(
+                $"select distinct on (webhook_id) webhook_id, data ->> 'webhook' from {table} where webhook_id = any($1) order by webhook_id, id desc");
+            command.Parameters.Add(new NpgsqlParameter { Value = deleted, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Uuid });
+            await using var reader = await command.ExecuteReaderAsync(cancellation);
+            while (await reader.ReadAsync(cancellation))
+            {
+                names[reader.GetGuid(0)] = reader.GetString(1);
+            }
+        }
+
+        return failing
+            .Select(w => new FailingWebhook(names.GetValueOrDefault(w.Key) ?? w.Key.ToString(), w.Value.Failed, w.Value.Total))
+            .OrderByDescending(w => w.Failed).ThenBy(w => w.Webhook, StringComparer.Ordinal)
+            .Take(5)
+            .ToList();
     }
 
     /// <summary>Every bucket of the window, empty ones included, so a chart has no gaps.</summary>

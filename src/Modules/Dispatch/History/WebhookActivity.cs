@@ -47,10 +47,10 @@ public static class WebhookActivityEndpoint
             select w.name, latest.status, latest.created_at, coalesce(recent.succeeded, 0), coalesce(recent.failed, 0)
             from unnest($1::uuid[], $2::text[]) as w(id, name)
             left join lateral (
-              select status, created_at from {table} where webhook_id = w.id order by created_at desc limit 1) latest on true
+              select status, created_at from {table} where webhook_id = w.id order by id desc limit 1) latest on true
             left join lateral (
               select count(*) filter (where r.status = 'succeeded') as succeeded, count(*) filter (where r.status = 'failed') as failed
-              from (select status from {table} where webhook_id = w.id order by created_at desc limit {Recent}) r) recent on true
+              from (select status from {table} where webhook_id = w.id order by id desc limit {Recent}) r) recent on true
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = routes.Select(r => r.Definition.Id).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
         command.Parameters.Add(new NpgsqlParameter { Value = routes.Select(r => r.Definition.Name).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });

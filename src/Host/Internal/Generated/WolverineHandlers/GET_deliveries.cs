@@ -3,6 +3,7 @@
 using Microsoft.AspNetCore.Routing;
 using System;
 using System.Linq;
+using Webhooks.Dispatch.Routing;
 using Wolverine.Http;
 using Wolverine.Marten.Publishing;
 using Wolverine.Runtime;
@@ -14,12 +15,14 @@ namespace Internal.Generated.WolverineHandlers
     public sealed class GET_deliveries : Wolverine.Http.HttpHandler
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
+        private readonly Webhooks.Dispatch.Routing.DispatchCatalog _dispatchCatalog;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public GET_deliveries(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public GET_deliveries(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Webhooks.Dispatch.Routing.DispatchCatalog dispatchCatalog, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
+            _dispatchCatalog = dispatchCatalog;
             _outboxedSessionFactory = outboxedSessionFactory;
             _wolverineRuntime = wolverineRuntime;
         }
@@ -95,7 +98,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var pageOfDeliveryView_response = await Webhooks.Dispatch.History.ListDeliveriesEndpoint.Get(webhook, status, eventId, from, to, after, limit, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
+            var pageOfDeliveryView_response = await Webhooks.Dispatch.History.ListDeliveriesEndpoint.Get(webhook, status, eventId, from, to, after, limit, ((Marten.IQuerySession)documentSession), _dispatchCatalog, httpContext.RequestAborted).ConfigureAwait(false);
 
             // Writing the response body to JSON because this was the first 'return variable' in the method signature
             await WriteJsonAsync(httpContext, pageOfDeliveryView_response, 404);

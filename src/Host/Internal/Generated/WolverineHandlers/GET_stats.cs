@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Routing;
 using Npgsql;
 using System;
 using System.Linq;
+using Webhooks.Dispatch.Routing;
 using Wolverine.Http;
 
 namespace Internal.Generated.WolverineHandlers
@@ -17,13 +18,15 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Marten.IDocumentStore _documentStore;
         private readonly Npgsql.NpgsqlDataSource _npgsqlDataSource;
         private readonly System.TimeProvider _timeProvider;
+        private readonly Webhooks.Dispatch.Routing.DispatchCatalog _dispatchCatalog;
 
-        public GET_stats(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Marten.IDocumentStore documentStore, Npgsql.NpgsqlDataSource npgsqlDataSource, System.TimeProvider timeProvider) : base(wolverineHttpOptions)
+        public GET_stats(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Marten.IDocumentStore documentStore, Npgsql.NpgsqlDataSource npgsqlDataSource, System.TimeProvider timeProvider, Webhooks.Dispatch.Routing.DispatchCatalog dispatchCatalog) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _documentStore = documentStore;
             _npgsqlDataSource = npgsqlDataSource;
             _timeProvider = timeProvider;
+            _dispatchCatalog = dispatchCatalog;
         }
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
@@ -65,7 +68,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var deliveryOverview_response = await Webhooks.Dispatch.History.DeliveryOverviewEndpoint.Get(from, to, _documentStore, _npgsqlDataSource, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var deliveryOverview_response = await Webhooks.Dispatch.History.DeliveryOverviewEndpoint.Get(from, to, _documentStore, _npgsqlDataSource, _timeProvider, _dispatchCatalog, httpContext.RequestAborted).ConfigureAwait(false);
 
             // Writing the response body to JSON because this was the first 'return variable' in the method signature
             await WriteJsonAsync(httpContext, deliveryOverview_response, 404);
