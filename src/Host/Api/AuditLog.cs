@@ -65,30 +65,33 @@ public static class AuditLogEndpoint
         var before = afterKey is null ? long.MaxValue : long.Parse(afterKey, CultureInfo.InvariantCulture);
         var take = limit ?? Cursor.DefaultLimit;
         var types = trail.EventTypesOf(module);
-        var query = session.Events.QueryAllRawEvents().Where(e => e.EventTypesAre(types) && e.Sequence < before);
+        IReadOnlyList<IEvent> events;
         if (subjectId is { } subject)
         {
-            query = query.Where(e => e.StreamId == subject);
+            // One subject's stream: its own index finds it.
+            var query = session.Events.QueryAllRawEvents().Where(e => e.EventTypesAre(types) && e.Sequence < before && e.StreamId == subject);
+            if (from is { } since)
+            {
+                query = query.Where(e => e.Timestamp >= since);
+            }
+
+            if (to is { } until)
+            {
+                query = query.Where(e => e.Timestamp < until);
+            }
+
+            events = await query.OrderByDescending(e => e.Sequence).Take(take + 1).ToListAsync(cancellation);
         }
         else
         {
-            // Configuration changes are few among millions of delivery events: find the page's sequence numbers type by
-            // type on the (type, seq_id) index, newest first, then read just those events.
+            // Configuration changes are few among millions of delivery events: the page's sequence numbers are found
+            // type by type on the (type, seq_id) index, newest first, and just those events read (by their key, in any
+            // order: asked to order them too, the planner may walk the whole store backwards looking for them).
             var sequences = await Newest(session, database, types, before, from, to, take + 1, cancellation);
-            query = query.Where(e => e.Sequence.IsOneOf(sequences));
+            var found = await session.Events.QueryAllRawEvents().Where(e => e.Sequence.IsOneOf(sequences)).ToListAsync(cancellation);
+            events = [.. found.OrderByDescending(e => e.Sequence)];
         }
 
-        if (from is { } since)
-        {
-            query = query.Where(e => e.Timestamp >= since);
-        }
-
-        if (to is { } until)
-        {
-            query = query.Where(e => e.Timestamp < until);
-        }
-
-        var events = await query.OrderByDescending(e => e.Sequence).Take(take + 1).ToListAsync(cancellation);
         var entries = events.Select(trail.Describe).OfType<AuditEntry>().ToList();
         entries = await Named(entries, session, trail, cancellation);
         return Paging.Page(entries, take, e => e, e => e.Sequence.ToString(CultureInfo.InvariantCulture));
