@@ -1,8 +1,4 @@
 using System.Text.RegularExpressions;
-using Microsoft.Playwright;
-using Webhooks.ConsoleTests.Infrastructure;
-using Webhooks.Definitions.Contracts;
-using static Microsoft.Playwright.Assertions;
 
 namespace Webhooks.ConsoleTests;
 

@@ -1,7 +1,3 @@
-using Microsoft.Playwright;
-using Webhooks.ConsoleTests.Infrastructure;
-using Webhooks.Definitions.Contracts;
-using static Microsoft.Playwright.Assertions;
 
 namespace Webhooks.ConsoleTests;
 

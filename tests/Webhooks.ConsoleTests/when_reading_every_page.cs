@@ -1,11 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Playwright;
-using Webhooks.ConsoleTests.Infrastructure;
-using Webhooks.Definitions.Contracts;
 using Webhooks.KeySafe.Contracts;
-using Webhooks.Tests.Infrastructure;
-using static Microsoft.Playwright.Assertions;
 
 namespace Webhooks.ConsoleTests;
 

@@ -1,7 +1,4 @@
 using System.Text.RegularExpressions;
-using Microsoft.Playwright;
-using Webhooks.ConsoleTests.Infrastructure;
-using static Microsoft.Playwright.Assertions;
 
 namespace Webhooks.ConsoleTests;
 
@@ -131,17 +128,7 @@ public sealed partial class when_signing_in(ConsoleWorld world)
         // The Data Protection keys that encrypt the cookie live in the database: any node of the cluster reads it.
         var page = await world.SignedIn(ConsoleWorld.AuditorKey);
         await using var other = await world.AnotherHost();
-        var cookies = await page.Context.CookiesAsync();
-        var elsewhere = await world.NewPage(host: other);
-        await elsewhere.Context.AddCookiesAsync(cookies.Select(c => new Cookie
-        {
-            Name = c.Name,
-            Value = c.Value,
-            Domain = c.Domain,
-            Path = c.Path,
-            HttpOnly = c.HttpOnly,
-            SameSite = c.SameSite,
-        }));
+        var elsewhere = await world.WithSignInOf(page, other);
         await elsewhere.GotoAsync("/console/audit");
         await Expect(elsewhere.GetByRole(AriaRole.Heading, new() { Name = "Audit log" })).ToBeVisibleAsync();
     }
@@ -154,17 +141,7 @@ public sealed partial class when_signing_in(ConsoleWorld world)
         await using var knowing = await world.AnotherHost(("Webhooks__Auth__ApiKeys__temp__Key", "console-temporary-key-0123456789"),
             ("Webhooks__Auth__ApiKeys__temp__Roles__0", "auditor"));
         var page = await world.SignedIn("console-temporary-key-0123456789", host: knowing);
-        var cookies = await page.Context.CookiesAsync();
-        var elsewhere = await world.NewPage();
-        await elsewhere.Context.AddCookiesAsync(cookies.Select(c => new Cookie
-        {
-            Name = c.Name,
-            Value = c.Value,
-            Domain = c.Domain,
-            Path = c.Path,
-            HttpOnly = c.HttpOnly,
-            SameSite = c.SameSite,
-        }));
+        var elsewhere = await world.WithSignInOf(page);
         await elsewhere.GotoAsync("/console/deliveries");
         await Expect(elsewhere).ToHaveURLAsync(SignInUrl());
         await Expect(elsewhere.GetByRole(AriaRole.Status)).ToContainTextAsync("Your session ended");

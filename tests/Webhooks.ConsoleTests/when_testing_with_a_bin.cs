@@ -1,9 +1,5 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Microsoft.Playwright;
-using Webhooks.ConsoleTests.Infrastructure;
-using Webhooks.Definitions.Contracts;
-using static Microsoft.Playwright.Assertions;
 
 namespace Webhooks.ConsoleTests;
 

@@ -1,12 +1,7 @@
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Playwright;
-using Webhooks.ConsoleTests.Infrastructure;
-using Webhooks.Definitions.Contracts;
 using Webhooks.Dispatch.Contracts;
 using Webhooks.KeySafe.Contracts;
-using Webhooks.Tests.Infrastructure;
-using static Microsoft.Playwright.Assertions;
 
 namespace Webhooks.ConsoleTests;
 

@@ -200,6 +200,22 @@ public sealed class ConsoleWorld : IAsyncLifetime
         return page;
     }
 
+    /// <summary>A new browser on <paramref name="host"/> (this world's host by default) holding the sign-in of <paramref name="signedIn"/>.</summary>
+    public async Task<IPage> WithSignInOf(IPage signedIn, HostProcess? host = null)
+    {
+        var page = await NewPage(host: host);
+        await page.Context.AddCookiesAsync((await signedIn.Context.CookiesAsync()).Select(c => new Cookie
+        {
+            Name = c.Name,
+            Value = c.Value,
+            Domain = c.Domain,
+            Path = c.Path,
+            HttpOnly = c.HttpOnly,
+            SameSite = c.SameSite,
+        }));
+        return page;
+    }
+
     /// <summary>Saves the page as it looks (the whole page) under <see cref="Screenshots"/>.</summary>
     public static async Task Shot(IPage page, string name) =>
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });

@@ -53,22 +53,6 @@ public sealed class AuditLogModel(ConsoleApi console) : ConsolePage(console)
         _ => subject,
     };
 
-    public string PageUrl(string? after, Guid? subjectId = null)
-    {
-        var query = new List<string>();
-        void Add(string key, string? value)
-        {
-            if (value is not null)
-            {
-                query.Add($"{key}={Uri.EscapeDataString(value)}");
-            }
-        }
-
-        Add("from", From);
-        Add("to", To);
-        Add("module", Module);
-        Add("subjectId", (subjectId ?? SubjectId)?.ToString());
-        Add("after", after);
-        return "/console/audit" + (query.Count == 0 ? "" : "?" + string.Join("&", query));
-    }
+    public string PageUrl(string? after, Guid? subjectId = null) => Links.With("/console/audit",
+        ("from", From), ("to", To), ("module", Module), ("subjectId", (subjectId ?? SubjectId)?.ToString()), ("after", after));
 }

@@ -65,26 +65,8 @@ public sealed class DeliveryListModel(ConsoleApi console) : ConsolePage(console)
         return Page();
     }
 
-    public string PageUrl(string? after, string? handler = null)
-    {
-        var query = new List<string>();
-        void Add(string key, string? value)
-        {
-            if (value is not null)
-            {
-                query.Add($"{key}={Uri.EscapeDataString(value)}");
-            }
-        }
-
-        Add("handler", handler);
-        Add("webhook", Webhook);
-        Add("status", Status);
-        Add("from", From);
-        Add("to", To);
-        Add("eventId", EventId);
-        Add("after", after);
-        return "/console/deliveries" + (query.Count == 0 ? "" : "?" + string.Join("&", query));
-    }
+    public string PageUrl(string? after, string? handler = null) => Links.With("/console/deliveries",
+        ("handler", handler), ("webhook", Webhook), ("status", Status), ("from", From), ("to", To), ("eventId", EventId), ("after", after));
 
     private async Task Load(CancellationToken cancellation)
     {

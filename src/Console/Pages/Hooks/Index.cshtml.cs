@@ -61,22 +61,6 @@ public sealed class WebhookListModel(ConsoleApi console) : ConsolePage(console)
         return Partial("_Switch", new SwitchModel(name, changed?.Enabled ?? !enabled, User.IsAdmin(), Problem?.Message));
     }
 
-    public string PageUrl(string? after)
-    {
-        var query = new List<string>();
-        void Add(string key, string? value)
-        {
-            if (value is not null)
-            {
-                query.Add($"{key}={Uri.EscapeDataString(value)}");
-            }
-        }
-
-        Add("q", Q);
-        Add("application", Application);
-        Add("eventSource", EventSource);
-        Add("enabled", Enabled?.ToString().ToLowerInvariant());
-        Add("after", after);
-        return "/console/webhooks" + (query.Count == 0 ? "" : "?" + string.Join("&", query));
-    }
+    public string PageUrl(string? after) => Links.With("/console/webhooks",
+        ("q", Q), ("application", Application), ("eventSource", EventSource), ("enabled", Enabled?.ToString().ToLowerInvariant()), ("after", after));
 }
