@@ -49,8 +49,8 @@ public sealed class when_a_backlog_builds_behind_a_slow_receiver(ITestOutputHelp
     }
 
     /// <summary>
-    /// The default settings, a slow receiver and a small backlog bound: deliveries step aside for the per-target limit
-    /// and come back, publishes past the bound are refused with 503 and Retry-After and sent again, readiness never
+    /// The default settings, a receiver that stalls then answers slowly, and a small backlog bound: deliveries step
+    /// aside for the per-target limit and come back, publishes past the bound are refused with 503 and Retry-After and sent again, readiness never
     /// fails, and every event arrives once.
     /// </summary>
     [Fact]
@@ -59,7 +59,16 @@ public sealed class when_a_backlog_builds_behind_a_slow_receiver(ITestOutputHelp
         await using var rig = await FaultRig.Start();
         rig.Settings["Webhooks__Dispatch__MaxBacklog"] = "500";
         await using var receiver = await Receiver.Start();
-        receiver.Respond = async (_, _) => await Task.Delay(20);
+        // The receiver holds its calls until the first refusal, so the bound is passed on any machine (a fast one
+        // delivered as quickly as the publishers published, and never reached it), then answers in 20 ms each.
+        var gate = new CallGate(receiver);
+        var gated = receiver.Respond;
+        receiver.Respond = async (context, number) =>
+        {
+            await gated(context, number);
+            await Task.Delay(20);
+        };
+        gate.Hold();
         var host = await rig.StartHost();
         await FaultRig.Define(host, "crm-slow", receiver.Url);
         await rig.WaitUntilMatched(host, webhooks: 1);
@@ -76,6 +85,17 @@ public sealed class when_a_backlog_builds_behind_a_slow_receiver(ITestOutputHelp
             }
         });
 
+        var releaser = Task.Run(async () =>
+        {
+            var until = DateTime.UtcNow.AddMinutes(1);
+            while (!rig.Resent.Keys.Any(k => k.StartsWith("503", StringComparison.Ordinal)) && DateTime.UtcNow < until)
+            {
+                await Task.Delay(50);
+            }
+
+            gate.Release();
+        });
+
         const int events = 6_000;
         await rig.PublishAll(events, parallel: 16, (_, _) => host.Address, giveUpAfter: TimeSpan.FromMinutes(3));
         await Arrivals.WaitUntil(
@@ -83,6 +103,7 @@ public sealed class when_a_backlog_builds_behind_a_slow_receiver(ITestOutputHelp
             () => $"{Arrivals.Events(receiver.Requests).Count} of {events} events arrived");
         await watching.CancelAsync();
         await watcher;
+        await releaser;
 
         output.WriteLine($"resent: {string.Join(", ", rig.Resent.Select(r => $"{r.Key} x{r.Value}"))}; readiness: " +
             string.Join(", ", readiness.GroupBy(s => s).Select(g => $"{g.Key} x{g.Count()}")));
