@@ -9,12 +9,24 @@ using Wolverine;
 
 namespace Webhooks.Definitions;
 
+/// <summary><c>Webhooks:Definitions</c> settings.</summary>
+public sealed class DefinitionsOptions
+{
+    public const string Section = "Webhooks:Definitions";
+
+    /// <summary>How long a rotated signing secret keeps signing beside the new one.</summary>
+    public TimeSpan SigningSecretGracePeriod { get; set; } = TimeSpan.FromHours(24);
+}
+
 public static class DefinitionsModule
 {
     /// <summary>Webhook definitions and the event-source catalog: options, Marten projections and Wolverine discovery.</summary>
     public static IServiceCollection AddDefinitions(this IServiceCollection services, IConfiguration configuration)
     {
-        services.Configure<DefinitionsOptions>(configuration.GetSection("Webhooks:Definitions"));
+        services.AddOptions<DefinitionsOptions>()
+            .BindConfiguration(DefinitionsOptions.Section)
+            .Validate(o => o.SigningSecretGracePeriod >= TimeSpan.Zero, $"{DefinitionsOptions.Section}:SigningSecretGracePeriod must not be negative.")
+            .ValidateOnStart();
         services.ConfigureMarten(opts =>
         {
             opts.Projections.Snapshot<EventSource>(SnapshotLifecycle.Inline);
@@ -23,7 +35,7 @@ public static class DefinitionsModule
 
             // Live webhooks only: a deleted webhook's snapshot is deleted, which frees its name.
             opts.Projections.Snapshot<Webhook>(SnapshotLifecycle.Inline);
-            opts.Schema.For<Webhook>().UniqueIndex(UniqueIndexType.Computed, "uidx_definitions_webhook_name", x => x.Name);
+            opts.Schema.For<Webhook>().UniqueIndex(UniqueIndexType.Computed, WebhookLookup.NameIndex, x => x.Name);
         });
         services.ConfigureWolverine(opts => opts.Discovery.IncludeAssembly(typeof(DefinitionsModule).Assembly));
         services.AddSingleton(new BuildingBlocks.RebuildableProjection("EventSource"));

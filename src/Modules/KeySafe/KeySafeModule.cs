@@ -30,9 +30,13 @@ public static class KeySafeModule
             opts.Schema.For<Key>().UniqueIndex(UniqueIndexType.Computed, "uidx_keysafe_key_name", x => x.NormalizedName);
             opts.Schema.For<KeySecret>();
             opts.Schema.For<KeyUsage>().UseOptimisticConcurrency(true);
-            opts.Schema.For<WebhookKeyLink>();
             opts.Schema.For<Signing.SigningSecret>();
+            opts.Schema.For<Signing.SigningRoot>();
         });
+        services.AddSingleton<Signing.SigningRootSeed>();
+        services.AddSingleton<Marten.Schema.IInitialData>(sp => sp.GetRequiredService<Signing.SigningRootSeed>());
+        services.AddHostedService(sp => sp.GetRequiredService<Signing.SigningRootSeed>());
+        services.AddSingleton<Signing.SigningSecretDeriver>();
         services.ConfigureWolverine(opts => opts.Discovery.IncludeAssembly(typeof(KeySafeModule).Assembly));
         services.AddSingleton(new BuildingBlocks.RebuildableProjection("Key"));
         return services;

@@ -60,6 +60,19 @@ public sealed class ArchitectureTests
     }
 
     [Fact]
+    public void keysafe_knows_no_other_module_not_even_their_contracts()
+    {
+        // Its holds are holder-agnostic: a webhook is a holder like any other, named by its id and name.
+        typeof(Webhooks.KeySafe.KeySafeModule).Assembly.GetReferencedAssemblies().Select(a => a.Name!)
+            .Where(name => name.StartsWith("Webhooks.", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .ShouldBe(["Webhooks.BuildingBlocks", "Webhooks.Contracts", "Webhooks.KeySafe.Contracts"]);
+        typeof(Webhooks.KeySafe.Contracts.HoldKey).Assembly.GetReferencedAssemblies().Select(a => a.Name!)
+            .Where(name => name.StartsWith("Webhooks.", StringComparison.Ordinal))
+            .ShouldAllBe(name => name == "Webhooks.Contracts");
+    }
+
+    [Fact]
     public void shared_libraries_know_no_module()
     {
         new[] { typeof(Webhooks.BuildingBlocks.FieldErrors).Assembly, typeof(Webhooks.Triggers.TriggerExpression).Assembly }

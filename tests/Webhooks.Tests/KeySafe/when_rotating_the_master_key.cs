@@ -19,6 +19,8 @@ public sealed class when_rotating_the_master_key(AppFixture fixture) : AppTest(f
     public async Task new_secrets_use_the_new_key_and_rewrap_frees_the_old_one()
     {
         var before = await Fixture.CreatedKey("old-secret", "u-old", "p-old");
+        var holder = Guid.NewGuid();
+        var signing = await Host.MessageBus().InvokeAsync<SigningSecrets>(new ResolveSigningSecrets(holder, SigningState.First));
 
         await using (var both = await AppFixture.StartHost(new Dictionary<string, string>
         {
@@ -31,8 +33,9 @@ public sealed class when_rotating_the_master_key(AppFixture fixture) : AppTest(f
             await client.CreateKey(new CreateKey("new-secret", KeyTypes.HttpBasic, null, "u-new", "p-new"));
 
             var result = await client.RewrapSecrets();
-            result.ShouldBe(new RewrapResult(NewKeyId, Rewrapped: 1, AlreadyCurrent: 1));
-            (await client.RewrapSecrets()).ShouldBe(new RewrapResult(NewKeyId, 0, 2));
+            // The old key's secret and the signing root (every signing secret is derived from it).
+            result.ShouldBe(new RewrapResult(NewKeyId, Rewrapped: 2, AlreadyCurrent: 1));
+            (await client.RewrapSecrets()).ShouldBe(new RewrapResult(NewKeyId, 0, 3));
         }
 
         await using var onlyNew = await AppFixture.StartHost(new Dictionary<string, string>
@@ -41,6 +44,8 @@ public sealed class when_rotating_the_master_key(AppFixture fixture) : AppTest(f
         });
         var credential = await onlyNew.MessageBus().InvokeAsync<HttpBasicCredential>(new ResolveHttpBasicCredential(before.Id));
         (credential.Username, credential.Password).ShouldBe(("u-old", "p-old"));
+        (await onlyNew.MessageBus().InvokeAsync<SigningSecrets>(new ResolveSigningSecrets(holder, SigningState.First))).Current
+            .ShouldBe(signing.Current, "signing secrets do not change with the master key");
     }
 
     [Fact]
@@ -85,6 +90,6 @@ public sealed class when_rotating_the_master_key(AppFixture fixture) : AppTest(f
 
         var text = await output + await error;
         process.ExitCode.ShouldBe(0, text);
-        text.ShouldContain($"Every secret is now under master key '{NewKeyId}': 1 rewrapped, 0 already current.");
+        text.ShouldContain($"Every secret is now under master key '{NewKeyId}': 2 rewrapped, 0 already current.");
     }
 }

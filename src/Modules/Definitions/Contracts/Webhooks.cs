@@ -52,10 +52,6 @@ public sealed record DefineWebhook(
     string? PostMode,
     string? TriggerExpression);
 
-/// <summary>Optional body of <c>POST /webhooks/{name}/disable</c>.</summary>
-/// <param name="Reason">Why, for the history.</param>
-public sealed record DisableWebhookRequest(string? Reason);
-
 /// <summary>A webhook's definition as the API shows it and as other modules receive it.</summary>
 /// <param name="Id">Its id (a deleted webhook's name may be reused by a new webhook with a new id).</param>
 /// <param name="Name">Its name, by which the API addresses it.</param>
@@ -134,6 +130,13 @@ public sealed record WebhookRemoved(Guid WebhookId, string Name, long Version);
 /// <param name="WebhookId">The webhook.</param>
 /// <param name="Reason">Why, for its history.</param>
 public sealed record DisableWebhook(Guid WebhookId, string Reason);
+
+/// <summary>
+/// Asks Definitions for a webhook's signing secrets, as its history says which ones sign (in-process,
+/// <c>InvokeAsync&lt;Webhooks.KeySafe.Contracts.SigningSecrets&gt;</c>, which KeySafe derives). Read-only.
+/// </summary>
+/// <param name="WebhookId">The webhook.</param>
+public sealed record ResolveWebhookSigningSecrets(Guid WebhookId);
 
 /// <summary>Body of <c>POST /trigger-expressions/check</c>.</summary>
 /// <param name="Expression">The trigger expression to check.</param>

@@ -10,15 +10,9 @@ using Webhooks.Definitions.Contracts;
 using Webhooks.KeySafe.Contracts;
 using Wolverine;
 using Wolverine.Http;
+using Wolverine.Marten;
 
 namespace Webhooks.Definitions.Hooks;
-
-/// <summary><c>Webhooks:Definitions</c> settings.</summary>
-public sealed class DefinitionsOptions
-{
-    /// <summary>How long a rotated signing secret keeps signing beside the new one.</summary>
-    public TimeSpan SigningSecretGracePeriod { get; set; } = TimeSpan.FromHours(24);
-}
 
 public static class GetSigningSecretEndpoint
 {
@@ -38,11 +32,26 @@ public static class GetSigningSecretEndpoint
             return Results.Problem(WebhookLookup.NotFound(name));
         }
 
-        var secrets = await bus.InvokeAsync<SigningSecrets>(new ResolveSigningSecrets(webhook.Id), cancellation);
+        var secrets = await bus.InvokeAsync<SigningSecrets>(new ResolveSigningSecrets(webhook.Id, webhook.Signing()), cancellation);
         response.Headers.CacheControl = "no-store";
         return Results.Ok(new SigningSecretView(secrets.Current, secrets.Previous, secrets.PreviousValidUntil));
     }
 }
+
+/// <summary>Dispatch's question before signing a delivery: read-only, from the webhook's own signing state.</summary>
+public static class ResolveWebhookSigningSecretsHandler
+{
+    public static async Task<SigningSecrets> Handle(
+        ResolveWebhookSigningSecrets resolve, IQuerySession session, IMessageBus bus, CancellationToken cancellation)
+    {
+        // A webhook deleted meanwhile signs its last deliveries with its first secret, as a new one would.
+        var webhook = await session.LoadAsync<Webhook>(resolve.WebhookId, cancellation);
+        return await bus.InvokeAsync<SigningSecrets>(
+            new ResolveSigningSecrets(resolve.WebhookId, webhook?.Signing() ?? SigningState.First), cancellation);
+    }
+}
+
+public sealed record RotateSigningSecretCommand(Guid WebhookId, string Name, string Actor);
 
 public static class RotateSigningSecretEndpoint
 {
@@ -52,23 +61,37 @@ public static class RotateSigningSecretEndpoint
     [Tags("Webhooks")]
     [ProducesResponseType<SigningSecretView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
-    public static async Task<(IResult, OutgoingMessages)> Post(
-        string name, IDocumentSession session, IMessageBus bus, IOptions<DefinitionsOptions> options, ClaimsPrincipal user,
-        TimeProvider time, HttpResponse response, CancellationToken cancellation)
+    public static async Task<IResult> Post(
+        string name, IQuerySession session, IMessageBus bus, ClaimsPrincipal user, HttpResponse response, CancellationToken cancellation)
     {
-        var (stream, problem) = await WebhookLookup.ForWriting(session, name, ifMatch: null, cancellation);
-        if (stream?.Aggregate is not { } webhook)
+        if (await WebhookLookup.IdOf(session, name, cancellation) is not { } id)
         {
-            return (Results.Problem(problem!), []);
+            return Results.Problem(WebhookLookup.NotFound(name));
         }
 
-        var grace = options.Value.SigningSecretGracePeriod;
-        var secrets = await bus.InvokeAsync<SigningSecrets>(new RotateSigningSecret(webhook.Id, grace), cancellation);
-        var now = time.GetUtcNow();
-        var rotated = new WebhookSigningSecretRotated(webhook.Id, now + grace, user.Actor(), now);
-        stream.AppendOne(rotated);
+        var write = await bus.InvokeAsync<WebhookWrite>(new RotateSigningSecretCommand(id, name, user.Actor()), cancellation);
+        if (write.Refusal is { } refusal)
+        {
+            return Results.Problem(refusal);
+        }
+
+        // The rotation is one event of the webhook's history; the new secrets are derived from it, nothing else is written.
+        var secrets = await bus.InvokeAsync<SigningSecrets>(new ResolveSigningSecrets(id, write.Webhook!.Signing()), cancellation);
         response.Headers.CacheControl = "no-store";
-        return (Results.Ok(new SigningSecretView(secrets.Current, secrets.Previous, secrets.PreviousValidUntil)),
-            [new WebhookChanged(webhook.Apply(rotated).ToDefinition())]);
+        return Results.Ok(new SigningSecretView(secrets.Current, secrets.Previous, secrets.PreviousValidUntil));
     }
+}
+
+public static class RotateSigningSecretHandler
+{
+    /// <summary>The next generation; the current one keeps signing for <paramref name="grace"/>.</summary>
+    public static Decision Decide(RotateSigningSecretCommand command, Webhook? webhook, TimeSpan grace, DateTimeOffset now) =>
+        webhook is null
+            ? Decision.Refuse(WebhookLookup.NotFound(command.Name))
+            : Decision.Of(new WebhookSigningSecretRotated(webhook.Id, now + grace, command.Actor, now, webhook.SigningGeneration + 1));
+
+    public static (WebhookWrite, Events, OutgoingMessages) Handle(
+        RotateSigningSecretCommand command, [WriteAggregate(Required = false)] Webhook? webhook, IOptions<DefinitionsOptions> options,
+        TimeProvider time) =>
+        WebhookChanges.Emit(webhook, Decide(command, webhook, options.Value.SigningSecretGracePeriod, time.GetUtcNow()));
 }

@@ -1,4 +1,5 @@
 using Webhooks.Definitions.Contracts;
+using Webhooks.KeySafe.Contracts;
 
 namespace Webhooks.Definitions.Hooks;
 
@@ -21,6 +22,21 @@ public sealed record Webhook
     public DateTimeOffset UpdatedAt { get; init; }
     public long Version { get; set; }
 
+    /// <summary>The generation of its derived signing secret (each rotation is the next).</summary>
+    public long SigningGeneration { get; init; }
+
+    /// <summary>
+    /// Whether its signing secret is derived (every webhook defined since derivation); false for one whose secret was
+    /// issued and stored before, until its first rotation (its history and snapshot, written then, lack the field).
+    /// </summary>
+    public bool SigningDerived { get; init; }
+
+    /// <summary>Whether the previous secret, during a grace period, is the stored one (the first rotation after derivation).</summary>
+    public bool PreviousSigningStored { get; init; }
+
+    /// <summary>Until when the previous signing secret still signs, after a rotation.</summary>
+    public DateTimeOffset? PreviousSigningValidUntil { get; init; }
+
     public static Webhook Create(WebhookDefined e) => new()
     {
         Id = e.WebhookId,
@@ -37,6 +53,19 @@ public sealed record Webhook
         CreatedAt = e.At,
         UpdatedAt = e.At,
         Version = 1,
+        SigningDerived = e.SigningDerived,
+    };
+
+    /// <summary>The webhook after one more event of its stream (null once deleted), as Marten's snapshot applies it.</summary>
+    public static Webhook? Next(Webhook? webhook, object e) => e switch
+    {
+        WebhookDefined defined => Create(defined),
+        WebhookUpdated updated => webhook!.Apply(updated),
+        WebhookEnabled enabled => webhook!.Apply(enabled),
+        WebhookDisabled disabled => webhook!.Apply(disabled),
+        WebhookSigningSecretRotated rotated => webhook!.Apply(rotated),
+        WebhookDeleted => null,
+        _ => throw new ArgumentException($"A webhook's stream has no event {e.GetType().Name}.", nameof(e)),
     };
 
     public Webhook Apply(WebhookUpdated e) => this with
@@ -60,7 +89,21 @@ public sealed record Webhook
 
     public Webhook Apply(WebhookDisabled e) => this with { Enabled = false, DisabledReason = e.Reason, UpdatedAt = e.At, Version = Version + 1 };
 
-    public Webhook Apply(WebhookSigningSecretRotated e) => this with { UpdatedAt = e.At, Version = Version + 1 };
+    public Webhook Apply(WebhookSigningSecretRotated e) => e.Generation == 0
+        // Rotated before derivation: KeySafe rotated the stored secret, which keeps its own grace period.
+        ? this with { PreviousSigningValidUntil = e.PreviousValidUntil, UpdatedAt = e.At, Version = Version + 1 }
+        : this with
+        {
+            SigningGeneration = e.Generation,
+            SigningDerived = true,
+            PreviousSigningStored = !SigningDerived,
+            PreviousSigningValidUntil = e.PreviousValidUntil,
+            UpdatedAt = e.At,
+            Version = Version + 1,
+        };
+
+    /// <summary>Which signing secrets KeySafe derives for it.</summary>
+    public SigningState Signing() => new(SigningGeneration, PreviousSigningValidUntil, Stored: !SigningDerived, PreviousSigningStored);
 
 #pragma warning disable CA1822, IDE0060 // Marten's convention: the snapshot is deleted when this answers true.
     public bool ShouldDelete(WebhookDeleted e) => true;

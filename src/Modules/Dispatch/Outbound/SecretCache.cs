@@ -35,7 +35,8 @@ public sealed class SecretCache(Wolverine.Runtime.IWolverineRuntime runtime, Tim
             return cached.Secrets;
         }
 
-        var secrets = await new Wolverine.Runtime.MessageBus(runtime).InvokeAsync<SigningSecrets>(new ResolveSigningSecrets(webhookId), cancellation);
+        var secrets = await new Wolverine.Runtime.MessageBus(runtime).InvokeAsync<SigningSecrets>(
+            new Definitions.Contracts.ResolveWebhookSigningSecrets(webhookId), cancellation);
         var until = now + options.SecretCacheLifetime;
         if (secrets.PreviousValidUntil is { } previousUntil && previousUntil < until)
         {

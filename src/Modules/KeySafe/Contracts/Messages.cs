@@ -34,18 +34,32 @@ public sealed record HttpBasicCredential(Guid KeyId, bool Found, string? Usernam
 }
 
 /// <summary>
-/// Reserves a key for a webhook before the webhook is saved (in-process, <c>InvokeAsync&lt;KeyReservation&gt;</c>),
-/// so that a key cannot be deleted between the webhook's check of the key and the webhook's save.
+/// Records that a holder (e.g. a webhook) uses a key, so the key cannot be deleted while it does. Sent through the
+/// outbox in the same transaction as the holder's own change (never a synchronous write of its own): the change and
+/// its hold commit together or not at all. A key deleted before the hold arrives answers <see cref="KeyHoldRefused"/>.
+/// Holds and releases may arrive out of order: the highest <paramref name="Version"/> per key and holder wins.
 /// </summary>
-/// <param name="KeyId">The key the webhook will use.</param>
-/// <param name="WebhookId">The webhook's id.</param>
-/// <param name="WebhookName">The webhook's name, shown when the key's deletion is refused.</param>
-public sealed record ReserveKey(Guid KeyId, Guid WebhookId, string WebhookName);
+/// <param name="KeyId">The key.</param>
+/// <param name="HolderId">Who holds it (any id unique across holders).</param>
+/// <param name="HolderName">Shown when the key's deletion is refused.</param>
+/// <param name="Version">The holder's version after the change that holds the key.</param>
+public sealed record HoldKey(Guid KeyId, Guid HolderId, string HolderName, long Version);
 
-/// <summary>The answer to <see cref="ReserveKey"/>.</summary>
-/// <param name="Reserved">True when the key exists and is now reserved for the webhook.</param>
-/// <param name="Problem">Why not, when it is not (no such key, or a type webhooks cannot use).</param>
-public sealed record KeyReservation(bool Reserved, string? Problem);
+/// <summary>The holder no longer uses the key (outbox, like <see cref="HoldKey"/>).</summary>
+/// <param name="KeyId">The key.</param>
+/// <param name="HolderId">Who held it.</param>
+/// <param name="Version">The holder's version after the change that let the key go.</param>
+public sealed record ReleaseKey(Guid KeyId, Guid HolderId, long Version);
+
+/// <summary>
+/// KeySafe's answer (outbox) to a <see cref="HoldKey"/> for a key that was deleted meanwhile: the holder must stop
+/// relying on it (a webhook is disabled with the reason).
+/// </summary>
+/// <param name="KeyId">The key.</param>
+/// <param name="HolderId">The holder that asked.</param>
+/// <param name="HolderVersion">The holder's version the hold was for (not named Version: that would be read as the holder stream's expected version).</param>
+/// <param name="Reason">Why, in words for the holder's history.</param>
+public sealed record KeyHoldRefused(Guid KeyId, Guid HolderId, long HolderVersion, string Reason);
 
 /// <summary>Published (outbox) when a key's secret was rotated: drop any cached credential of it.</summary>
 /// <param name="KeyId">The key.</param>
@@ -62,28 +76,40 @@ public sealed record KeyBindingChanged(Guid KeyId, long Version);
 public sealed record KeyRemoved(Guid KeyId);
 
 /// <summary>
-/// Creates a webhook's signing secret if it has none (in-process, <c>InvokeAsync</c>); idempotent. Definitions sends it
-/// when a webhook is defined; the secret lives sealed in KeySafe, never in Definitions' events.
+/// Which signing secret a holder uses: generation <paramref name="Generation"/> of the secrets KeySafe derives for it
+/// (a rotation is a new generation, recorded by the holder's own history, so KeySafe writes nothing). A holder
+/// whose secret was issued and stored before secrets were derived keeps that stored secret (<paramref name="Stored"/>)
+/// until its first rotation.
 /// </summary>
-/// <param name="WebhookId">The webhook.</param>
-public sealed record IssueSigningSecret(Guid WebhookId);
+/// <param name="Generation">The current generation (0 when never rotated since derivation).</param>
+/// <param name="PreviousValidUntil">Until when the previous generation still signs, after a rotation.</param>
+/// <param name="Stored">The current secret is the stored one issued before derivation.</param>
+/// <param name="PreviousStored">The previous secret is the stored one (the first rotation after derivation).</param>
+public sealed record SigningState(long Generation, DateTimeOffset? PreviousValidUntil, bool Stored = false, bool PreviousStored = false)
+{
+    /// <summary>A holder never rotated.</summary>
+    public static SigningState First { get; } = new(0, null);
+}
 
-/// <summary>Replaces a webhook's signing secret; the old one keeps signing for <paramref name="GracePeriod"/>.</summary>
-/// <param name="WebhookId">The webhook.</param>
-/// <param name="GracePeriod">How long the previous secret stays valid beside the new one.</param>
-public sealed record RotateSigningSecret(Guid WebhookId, TimeSpan GracePeriod);
+/// <summary>
+/// Asks for a holder's signing secrets, decrypted in memory (in-process, <c>InvokeAsync&lt;SigningSecrets&gt;</c>).
+/// Read-only: the secrets are derived from KeySafe's sealed signing root, the holder's id and its generation.
+/// </summary>
+/// <param name="HolderId">The holder (e.g. a webhook's id).</param>
+/// <param name="State">Its signing state, as its own history says.</param>
+public sealed record ResolveSigningSecrets(Guid HolderId, SigningState State);
 
-/// <summary>Asks for a webhook's signing secrets, decrypted in memory (in-process, <c>InvokeAsync&lt;SigningSecrets&gt;</c>).</summary>
-/// <param name="WebhookId">The webhook.</param>
-public sealed record ResolveSigningSecrets(Guid WebhookId);
+/// <summary>The holder is gone: drop the signing secret stored for it before secrets were derived (outbox).</summary>
+/// <param name="HolderId">The holder.</param>
+public sealed record ForgetStoredSigningSecret(Guid HolderId);
 
-/// <summary>A webhook's signing secrets, in memory only. <see cref="ToString"/> never shows them.</summary>
-/// <param name="WebhookId">The webhook.</param>
+/// <summary>A holder's signing secrets, in memory only. <see cref="ToString"/> never shows them.</summary>
+/// <param name="HolderId">The holder (e.g. a webhook's id).</param>
 /// <param name="Current">The secret that signs now (<c>whsec_...</c>).</param>
 /// <param name="Previous">The previous secret, while it still signs.</param>
 /// <param name="PreviousValidUntil">Until when the previous one signs.</param>
-public sealed record SigningSecrets(Guid WebhookId, string Current, string? Previous, DateTimeOffset? PreviousValidUntil)
+public sealed record SigningSecrets(Guid HolderId, string Current, string? Previous, DateTimeOffset? PreviousValidUntil)
 {
     /// <summary>Never prints a secret.</summary>
-    public override string ToString() => $"SigningSecrets {{ WebhookId = {WebhookId}, Current = ***, PreviousValidUntil = {PreviousValidUntil} }}";
+    public override string ToString() => $"SigningSecrets {{ HolderId = {HolderId}, Current = ***, PreviousValidUntil = {PreviousValidUntil} }}";
 }

@@ -55,6 +55,34 @@ public sealed class SecretRewrapper(IDocumentStore store, SecretBox box)
             progress?.Invoke(rewrapped, stale.Count);
         }
 
+        // The signing root, sealed like the keys' secrets (every signing secret is derived from it).
+        await using (var session = store.LightweightSession())
+        {
+            if (await session.LoadAsync<Signing.SigningRoot>(Signing.SigningRoot.RootId, cancellation) is { } root)
+            {
+                if (root.Sealed.MasterKeyId == box.ActiveMasterKeyId)
+                {
+                    current++;
+                }
+                else
+                {
+                    var plaintext = box.Open(root.Id, root.Sealed);
+                    try
+                    {
+                        root.Sealed = box.Seal(root.Id, plaintext);
+                    }
+                    finally
+                    {
+                        System.Security.Cryptography.CryptographicOperations.ZeroMemory(plaintext);
+                    }
+
+                    session.Store(root);
+                    await session.SaveChangesAsync(cancellation);
+                    rewrapped++;
+                }
+            }
+        }
+
         return new RewrapResult(box.ActiveMasterKeyId, rewrapped, current);
     }
 }

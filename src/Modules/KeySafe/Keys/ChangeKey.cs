@@ -147,7 +147,7 @@ public static class DeleteKeyEndpoint
         }
 
         var now = time.GetUtcNow();
-        var users = usage.UsersAt(now);
+        var users = usage.HoldersAt(now);
         if (users.Count > 0)
         {
             var problem = Problems.Conflict(

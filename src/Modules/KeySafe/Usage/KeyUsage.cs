@@ -1,38 +1,45 @@
+using System.Text.Json.Serialization;
+
 namespace Webhooks.KeySafe.Usage;
 
 /// <summary>
-/// Which webhooks use a key. Stored with optimistic concurrency: a reservation (a webhook about to be saved) and a
-/// deletion of the key both write this one document, so one of two racing writers fails and neither check is lost.
+/// Who holds a key. Stored with optimistic concurrency: a hold and a deletion of the key both write this one
+/// document, so of two racing writers one fails and is retried on fresh state, and neither check is lost.
 /// </summary>
 public sealed class KeyUsage
 {
-    /// <summary>A reservation not yet confirmed by the webhook's own message expires after this long.</summary>
+    /// <summary>A reservation made before holds existed (written by an older version) expires after this long.</summary>
     public static readonly TimeSpan ReservationLifetime = TimeSpan.FromMinutes(10);
 
     public Guid Id { get; set; }
     public bool KeyDeleted { get; set; }
-    public Dictionary<Guid, WebhookUse> Webhooks { get; set; } = [];
 
-    public IReadOnlyList<string> UsersAt(DateTimeOffset now) =>
-        Webhooks.Values
-            .Where(use => use.Confirmed || now - use.ReservedAt < ReservationLifetime)
-            .Select(use => use.Name)
+    /// <summary>Every holder seen, by id: holding or not, at the version of its newest hold or release.</summary>
+    [JsonPropertyName("webhooks")]
+    public Dictionary<Guid, KeyHolder> Holders { get; set; } = [];
+
+    public IReadOnlyList<string> HoldersAt(DateTimeOffset now) =>
+        Holders.Values
+            .Where(holder => holder.Confirmed || (holder.Version == 0 && now - holder.ReservedAt < ReservationLifetime))
+            .Select(holder => holder.Name)
             .Order(StringComparer.Ordinal)
             .ToList();
+
+    /// <summary>Applies a hold or a release unless a newer one of the same holder was applied already.</summary>
+    public bool Apply(Guid holderId, string? name, bool holds, long version, DateTimeOffset now)
+    {
+        if (Holders.TryGetValue(holderId, out var known) && known.Version >= version && version > 0)
+        {
+            return false;
+        }
+
+        Holders[holderId] = new KeyHolder(name ?? known?.Name ?? "", holds, now, version);
+        return true;
+    }
 }
 
-/// <summary>A webhook's use of a key: reserved before the webhook is saved, confirmed by its <c>WebhookChanged</c>.</summary>
-public sealed record WebhookUse(string Name, bool Confirmed, DateTimeOffset ReservedAt);
-
-/// <summary>The key a webhook uses, as of the newest webhook message seen (messages may arrive out of order).</summary>
-public sealed class WebhookKeyLink
-{
-    public Guid Id { get; set; }
-    public Guid? KeyId { get; set; }
-
-    /// <summary>Keys reserved for this webhook and not yet settled by one of its messages.</summary>
-    public List<Guid> Reserved { get; set; } = [];
-
-    public long Version { get; set; }
-    public bool Removed { get; set; }
-}
+/// <summary>
+/// A holder of a key: <see cref="Confirmed"/> while it holds it. (The JSON keeps the names an older version wrote:
+/// its unconfirmed reservations, with version 0, expire after <see cref="KeyUsage.ReservationLifetime"/>.)
+/// </summary>
+public sealed record KeyHolder(string Name, bool Confirmed, DateTimeOffset ReservedAt, long Version = 0);

@@ -14,14 +14,12 @@ namespace Internal.Generated.WolverineHandlers
     public sealed class DELETE_webhooks_name : Wolverine.Http.HttpHandler
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
-        private readonly System.TimeProvider _timeProvider;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public DELETE_webhooks_name(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public DELETE_webhooks_name(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
-            _timeProvider = timeProvider;
             _outboxedSessionFactory = outboxedSessionFactory;
             _wolverineRuntime = wolverineRuntime;
         }
@@ -32,7 +30,7 @@ namespace Internal.Generated.WolverineHandlers
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Webhooks.Definitions.Hooks.DeleteWebhookEndpoint").SetTag("http.route", "/webhooks/{name}").SetTag("http.request.method", "DELETE");
-            Webhooks.Host.Api.ActorStamp.Before(documentSession, httpContext.User);
+            Wolverine.Http.Runtime.RequestIdMiddleware.Apply(httpContext, messageContext);
             var name = (string?)httpContext.GetRouteValue("name");
             if(name == null)
             {
@@ -51,11 +49,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            (var result, var outgoingMessages) = await Webhooks.Definitions.Hooks.DeleteWebhookEndpoint.Delete(name, ifMatch, documentSession, httpContext.User, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
-
-            
-            // Outgoing, cascaded message
-            await messageContext.EnqueueCascadingAsync(outgoingMessages).ConfigureAwait(false);
+            var result = await Webhooks.Definitions.Hooks.DeleteWebhookEndpoint.Delete(name, ifMatch, ((Marten.IQuerySession)documentSession), messageContext, httpContext.User, httpContext.RequestAborted).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session

@@ -27,13 +27,24 @@ namespace Internal.Generated.WolverineHandlers
 
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "Webhooks.Definitions.Hooks.DisableWebhookHandler");
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Webhooks.Definitions.Hooks.DisableWebhookHandler");
+            // Loading Marten aggregate as part of the aggregate handler workflow
+            var stream_webhook = await documentSession.Events.FetchForWriting<Webhooks.Definitions.Hooks.Webhook>(((Webhooks.Definitions.Contracts.DisableWebhook)context.Envelope.Message).WebhookId, cancellation);
+            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("wolverine.stream.id", ((Webhooks.Definitions.Contracts.DisableWebhook)context.Envelope.Message).WebhookId);
+            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("wolverine.stream.type", "Webhooks.Definitions.Hooks.Webhook");
             
             // The actual message execution
-            var outgoing1 = await Webhooks.Definitions.Hooks.DisableWebhookHandler.Handle(disableWebhook, documentSession, _timeProvider, cancellation).ConfigureAwait(false);
+            (var outgoing1, var outgoing2) = Webhooks.Definitions.Hooks.DisableWebhookHandler.Handle(disableWebhook, stream_webhook.Aggregate, _timeProvider);
+
+            if (outgoing1 != null)
+            {
+                
+                // Capturing any possible events returned from the command handlers
+                stream_webhook.AppendMany(outgoing1);
+            }
 
             
             // Outgoing, cascaded message
-            await context.EnqueueCascadingAsync(outgoing1).ConfigureAwait(false);
+            await context.EnqueueCascadingAsync(outgoing2).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session

@@ -14,14 +14,12 @@ namespace Internal.Generated.WolverineHandlers
     public sealed class POST_webhooks_name_disable : Wolverine.Http.HttpHandler
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
-        private readonly System.TimeProvider _timeProvider;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public POST_webhooks_name_disable(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public POST_webhooks_name_disable(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
-            _timeProvider = timeProvider;
             _outboxedSessionFactory = outboxedSessionFactory;
             _wolverineRuntime = wolverineRuntime;
         }
@@ -32,7 +30,7 @@ namespace Internal.Generated.WolverineHandlers
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Webhooks.Definitions.Hooks.DisableWebhookEndpoint").SetTag("http.route", "/webhooks/{name}/disable").SetTag("http.request.method", "POST");
-            Webhooks.Host.Api.ActorStamp.Before(documentSession, httpContext.User);
+            Wolverine.Http.Runtime.RequestIdMiddleware.Apply(httpContext, messageContext);
             var name = (string?)httpContext.GetRouteValue("name");
             if(name == null)
             {
@@ -52,11 +50,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            (var result, var outgoingMessages) = await Webhooks.Definitions.Hooks.DisableWebhookEndpoint.Post(name, reason, ifMatch, documentSession, httpContext.User, _timeProvider, httpContext.Response, httpContext.RequestAborted).ConfigureAwait(false);
-
-            
-            // Outgoing, cascaded message
-            await messageContext.EnqueueCascadingAsync(outgoingMessages).ConfigureAwait(false);
+            var result = await Webhooks.Definitions.Hooks.DisableWebhookEndpoint.Post(name, reason, ifMatch, ((Marten.IQuerySession)documentSession), messageContext, httpContext.User, httpContext.Response, httpContext.RequestAborted).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session

@@ -2,6 +2,7 @@
 #pragma warning disable
 using System;
 using Webhooks.KeySafe.Crypto;
+using Webhooks.KeySafe.Signing;
 using Wolverine.Marten.Publishing;
 
 namespace Internal.Generated.WolverineHandlers
@@ -12,12 +13,14 @@ namespace Internal.Generated.WolverineHandlers
     {
         private readonly System.TimeProvider _timeProvider;
         private readonly Webhooks.KeySafe.Crypto.SecretBox _secretBox;
+        private readonly Webhooks.KeySafe.Signing.SigningSecretDeriver _signingSecretDeriver;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
 
-        public ResolveSigningSecretsHandler2018682643(System.TimeProvider timeProvider, Webhooks.KeySafe.Crypto.SecretBox secretBox, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
+        public ResolveSigningSecretsHandler2018682643(System.TimeProvider timeProvider, Webhooks.KeySafe.Crypto.SecretBox secretBox, Webhooks.KeySafe.Signing.SigningSecretDeriver signingSecretDeriver, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
         {
             _timeProvider = timeProvider;
             _secretBox = secretBox;
+            _signingSecretDeriver = signingSecretDeriver;
             _outboxedSessionFactory = outboxedSessionFactory;
         }
 
@@ -32,7 +35,7 @@ namespace Internal.Generated.WolverineHandlers
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Webhooks.KeySafe.Signing.SigningSecretHandler");
             
             // The actual message execution
-            var outgoing1 = await Webhooks.KeySafe.Signing.SigningSecretHandler.Handle(resolveSigningSecrets, documentSession, _secretBox, _timeProvider, cancellation).ConfigureAwait(false);
+            var outgoing1 = await Webhooks.KeySafe.Signing.SigningSecretHandler.Handle(resolveSigningSecrets, ((Marten.IQuerySession)documentSession), _signingSecretDeriver, _secretBox, _timeProvider, cancellation).ConfigureAwait(false);
 
             
             // Outgoing, cascaded message

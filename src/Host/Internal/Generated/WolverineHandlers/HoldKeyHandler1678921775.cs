@@ -5,14 +5,14 @@ using Wolverine.Marten.Publishing;
 
 namespace Internal.Generated.WolverineHandlers
 {
-    // START: ReserveKeyHandler1282780714
+    // START: HoldKeyHandler1678921775
     [global::System.CodeDom.Compiler.GeneratedCode("JasperFx", "1.0.0")]
-    public sealed class ReserveKeyHandler1282780714 : Wolverine.Runtime.Handlers.MessageHandler
+    public sealed class HoldKeyHandler1678921775 : Wolverine.Runtime.Handlers.MessageHandler
     {
         private readonly System.TimeProvider _timeProvider;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
 
-        public ReserveKeyHandler1282780714(System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
+        public HoldKeyHandler1678921775(System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
         {
             _timeProvider = timeProvider;
             _outboxedSessionFactory = outboxedSessionFactory;
@@ -23,13 +23,13 @@ namespace Internal.Generated.WolverineHandlers
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(context);
             // The actual message body
-            var reserveKey = (Webhooks.KeySafe.Contracts.ReserveKey)context.Envelope.Message;
+            var holdKey = (Webhooks.KeySafe.Contracts.HoldKey)context.Envelope.Message;
 
-            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "Webhooks.KeySafe.Usage.ReserveKeyHandler");
-            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Webhooks.KeySafe.Usage.ReserveKeyHandler");
+            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "Webhooks.KeySafe.Usage.KeyHoldHandler");
+            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Webhooks.KeySafe.Usage.KeyHoldHandler");
             
             // The actual message execution
-            var outgoing1 = await Webhooks.KeySafe.Usage.ReserveKeyHandler.Handle(reserveKey, documentSession, _timeProvider, cancellation).ConfigureAwait(false);
+            var outgoing1 = await Webhooks.KeySafe.Usage.KeyHoldHandler.Handle(holdKey, documentSession, _timeProvider, cancellation).ConfigureAwait(false);
 
             
             // Outgoing, cascaded message
@@ -45,7 +45,7 @@ namespace Internal.Generated.WolverineHandlers
         }
     }
 
-    // END: ReserveKeyHandler1282780714
+    // END: HoldKeyHandler1678921775
     
     
 }

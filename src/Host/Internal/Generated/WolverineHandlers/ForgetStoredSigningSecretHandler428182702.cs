@@ -4,13 +4,13 @@ using Wolverine.Marten.Publishing;
 
 namespace Internal.Generated.WolverineHandlers
 {
-    // START: WebhookRemoved1779546398_WebhookUsageHandlerHandler1028786061
+    // START: ForgetStoredSigningSecretHandler428182702
     [global::System.CodeDom.Compiler.GeneratedCode("JasperFx", "1.0.0")]
-    public sealed class WebhookRemoved1779546398_WebhookUsageHandlerHandler1028786061 : Wolverine.Runtime.Handlers.MessageHandler
+    public sealed class ForgetStoredSigningSecretHandler428182702 : Wolverine.Runtime.Handlers.MessageHandler
     {
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
 
-        public WebhookRemoved1779546398_WebhookUsageHandlerHandler1028786061(Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
+        public ForgetStoredSigningSecretHandler428182702(Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
         {
             _outboxedSessionFactory = outboxedSessionFactory;
         }
@@ -20,13 +20,13 @@ namespace Internal.Generated.WolverineHandlers
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(context);
             // The actual message body
-            var webhookRemoved = (Webhooks.Definitions.Contracts.WebhookRemoved)context.Envelope.Message;
+            var forgetStoredSigningSecret = (Webhooks.KeySafe.Contracts.ForgetStoredSigningSecret)context.Envelope.Message;
 
-            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "Webhooks.KeySafe.Usage.WebhookUsageHandler");
-            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Webhooks.KeySafe.Usage.WebhookUsageHandler");
+            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "Webhooks.KeySafe.Signing.SigningSecretHandler");
+            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Webhooks.KeySafe.Signing.SigningSecretHandler");
             
             // The actual message execution
-            await Webhooks.KeySafe.Usage.WebhookUsageHandler.Handle(webhookRemoved, documentSession, cancellation).ConfigureAwait(false);
+            Webhooks.KeySafe.Signing.SigningSecretHandler.Handle(forgetStoredSigningSecret, documentSession);
 
             
             // Save all pending changes to this Marten session
@@ -38,7 +38,7 @@ namespace Internal.Generated.WolverineHandlers
         }
     }
 
-    // END: WebhookRemoved1779546398_WebhookUsageHandlerHandler1028786061
+    // END: ForgetStoredSigningSecretHandler428182702
     
     
 }

@@ -6,15 +6,15 @@ using Wolverine.Marten.Publishing;
 
 namespace Internal.Generated.WolverineHandlers
 {
-    // START: WebhookRemoved1779546398_CatalogHandlerHandler1214641479
+    // START: WebhookChangedHandler123326986
     [global::System.CodeDom.Compiler.GeneratedCode("JasperFx", "1.0.0")]
-    public sealed class WebhookRemoved1779546398_CatalogHandlerHandler1214641479 : Wolverine.Runtime.Handlers.MessageHandler
+    public sealed class WebhookChangedHandler123326986 : Wolverine.Runtime.Handlers.MessageHandler
     {
         private readonly Webhooks.Dispatch.Outbound.SecretCache _secretCache;
         private readonly Webhooks.Dispatch.Routing.DispatchCatalog _dispatchCatalog;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
 
-        public WebhookRemoved1779546398_CatalogHandlerHandler1214641479(Webhooks.Dispatch.Outbound.SecretCache secretCache, Webhooks.Dispatch.Routing.DispatchCatalog dispatchCatalog, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
+        public WebhookChangedHandler123326986(Webhooks.Dispatch.Outbound.SecretCache secretCache, Webhooks.Dispatch.Routing.DispatchCatalog dispatchCatalog, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
         {
             _secretCache = secretCache;
             _dispatchCatalog = dispatchCatalog;
@@ -26,13 +26,13 @@ namespace Internal.Generated.WolverineHandlers
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(context);
             // The actual message body
-            var webhookRemoved = (Webhooks.Definitions.Contracts.WebhookRemoved)context.Envelope.Message;
+            var webhookChanged = (Webhooks.Definitions.Contracts.WebhookChanged)context.Envelope.Message;
 
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "Webhooks.Dispatch.Routing.CatalogHandler");
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Webhooks.Dispatch.Routing.CatalogHandler");
             
             // The actual message execution
-            await Webhooks.Dispatch.Routing.CatalogHandler.Handle(webhookRemoved, documentSession, _dispatchCatalog, _secretCache, cancellation).ConfigureAwait(false);
+            await Webhooks.Dispatch.Routing.CatalogHandler.Handle(webhookChanged, documentSession, _dispatchCatalog, _secretCache, cancellation).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session
@@ -44,7 +44,7 @@ namespace Internal.Generated.WolverineHandlers
         }
     }
 
-    // END: WebhookRemoved1779546398_CatalogHandlerHandler1214641479
+    // END: WebhookChangedHandler123326986
     
     
 }

@@ -6,15 +6,15 @@ using Wolverine.Marten.Publishing;
 
 namespace Internal.Generated.WolverineHandlers
 {
-    // START: WebhookChanged123326986_CatalogHandlerHandler1214641479
+    // START: WebhookRemovedHandler1779546398
     [global::System.CodeDom.Compiler.GeneratedCode("JasperFx", "1.0.0")]
-    public sealed class WebhookChanged123326986_CatalogHandlerHandler1214641479 : Wolverine.Runtime.Handlers.MessageHandler
+    public sealed class WebhookRemovedHandler1779546398 : Wolverine.Runtime.Handlers.MessageHandler
     {
         private readonly Webhooks.Dispatch.Outbound.SecretCache _secretCache;
         private readonly Webhooks.Dispatch.Routing.DispatchCatalog _dispatchCatalog;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
 
-        public WebhookChanged123326986_CatalogHandlerHandler1214641479(Webhooks.Dispatch.Outbound.SecretCache secretCache, Webhooks.Dispatch.Routing.DispatchCatalog dispatchCatalog, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
+        public WebhookRemovedHandler1779546398(Webhooks.Dispatch.Outbound.SecretCache secretCache, Webhooks.Dispatch.Routing.DispatchCatalog dispatchCatalog, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
         {
             _secretCache = secretCache;
             _dispatchCatalog = dispatchCatalog;
@@ -26,13 +26,13 @@ namespace Internal.Generated.WolverineHandlers
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(context);
             // The actual message body
-            var webhookChanged = (Webhooks.Definitions.Contracts.WebhookChanged)context.Envelope.Message;
+            var webhookRemoved = (Webhooks.Definitions.Contracts.WebhookRemoved)context.Envelope.Message;
 
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "Webhooks.Dispatch.Routing.CatalogHandler");
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Webhooks.Dispatch.Routing.CatalogHandler");
             
             // The actual message execution
-            await Webhooks.Dispatch.Routing.CatalogHandler.Handle(webhookChanged, documentSession, _dispatchCatalog, _secretCache, cancellation).ConfigureAwait(false);
+            await Webhooks.Dispatch.Routing.CatalogHandler.Handle(webhookRemoved, documentSession, _dispatchCatalog, _secretCache, cancellation).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session
@@ -44,7 +44,7 @@ namespace Internal.Generated.WolverineHandlers
         }
     }
 
-    // END: WebhookChanged123326986_CatalogHandlerHandler1214641479
+    // END: WebhookRemovedHandler1779546398
     
     
 }
