@@ -65,6 +65,10 @@ internal sealed partial class KnownExceptions(IProblemDetailsService problems, I
         {
             ConcurrencyException or ExistingStreamIdCollisionException or Marten.Exceptions.ExistingStreamIdCollisionException => Problems.Conflict(
                 "Someone else changed this resource at the same moment. Read it again and retry your change."),
+            // Wolverine's aggregate workflow loads a stream by the route's id before the endpoint runs; Marten refuses
+            // the empty GUID as a stream id, and nothing has it.
+            ArgumentOutOfRangeException { ParamName: "id" } empty when empty.Message.StartsWith("Cannot use an empty Guid as the stream id", StringComparison.Ordinal) =>
+                Problems.NotFound($"There is nothing with the id {Guid.Empty}."),
             _ when IsUniqueViolation(exception) => Problems.Conflict(
                 "This would duplicate something that must be unique (a name?). Read the current state and choose another value."),
             SecretUnavailableException unavailable => new ProblemDetails

@@ -59,6 +59,21 @@ public sealed class when_sending_bad_key_requests(AppFixture fixture) : AppTest(
         await Expect(HttpStatusCode.NotFound, s => s.Delete.Url($"/keysafe/keys/{id}"));
         await Expect(HttpStatusCode.NotFound, s => s.Get.Url($"/keysafe/keys/{id}/history"));
         await Expect(HttpStatusCode.NotFound, s => s.Get.Url("/keysafe/keys/not-a-guid"));
+
+        // The empty GUID, which Marten refuses as a stream id, is no key either.
+        var empty = Guid.Empty;
+        await Expect(HttpStatusCode.NotFound, s => s.Get.Url($"/keysafe/keys/{empty}"));
+        await Expect(HttpStatusCode.NotFound, s => s.Patch.Json(new { name = "x" }).ToUrl($"/keysafe/keys/{empty}"));
+        await Expect(HttpStatusCode.NotFound, s => s.Put.Json(new { username = "u", password = "p" }).ToUrl($"/keysafe/keys/{empty}/secret"));
+        await Expect(HttpStatusCode.NotFound, s => s.Delete.Url($"/keysafe/keys/{empty}"));
+    }
+
+    [Fact]
+    public async Task a_missing_key_is_described_as_a_problem_with_its_id()
+    {
+        var id = Guid.NewGuid();
+        var result = await Expect(HttpStatusCode.NotFound, s => s.Delete.Url($"/keysafe/keys/{id}"));
+        (await result.Problem()).GetProperty("detail").GetString().ShouldBe($"There is no KeySafe key with id {id}.");
     }
 
     [Fact]
@@ -91,7 +106,7 @@ public sealed class when_sending_bad_key_requests(AppFixture fixture) : AppTest(
         (await Fixture.Client(TestKeys.KeySafe).GetKey(key.Id)).Version.ShouldBe(1);
     }
 
-    private async Task Expect(HttpStatusCode status, Action<Scenario> request, string? apiKey = null)
+    private async Task<IScenarioResult> Expect(HttpStatusCode status, Action<Scenario> request, string? apiKey = null)
     {
         var result = await Host.Scenario(s =>
         {
@@ -103,5 +118,7 @@ public sealed class when_sending_bad_key_requests(AppFixture fixture) : AppTest(
         {
             await result.Problem();
         }
+
+        return result;
     }
 }

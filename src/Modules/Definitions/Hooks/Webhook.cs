@@ -56,17 +56,24 @@ public sealed record Webhook
         SigningDerived = e.SigningDerived,
     };
 
-    /// <summary>The webhook after one more event of its stream (null once deleted), as Marten's snapshot applies it.</summary>
-    public static Webhook? Next(Webhook? webhook, object e) => e switch
+    /// <summary>
+    /// The webhook after one more event of its stream (null once deleted), as Marten's snapshot applies it. The version
+    /// is counted here only: Marten sets the snapshot's <see cref="Version"/> to its stream's, so Apply leaves it alone.
+    /// </summary>
+    public static Webhook? Next(Webhook? webhook, object e)
     {
-        WebhookDefined defined => Create(defined),
-        WebhookUpdated updated => webhook!.Apply(updated),
-        WebhookEnabled enabled => webhook!.Apply(enabled),
-        WebhookDisabled disabled => webhook!.Apply(disabled),
-        WebhookSigningSecretRotated rotated => webhook!.Apply(rotated),
-        WebhookDeleted => null,
-        _ => throw new ArgumentException($"A webhook's stream has no event {e.GetType().Name}.", nameof(e)),
-    };
+        var next = e switch
+        {
+            WebhookDefined defined => Create(defined),
+            WebhookUpdated updated => webhook!.Apply(updated),
+            WebhookEnabled enabled => webhook!.Apply(enabled),
+            WebhookDisabled disabled => webhook!.Apply(disabled),
+            WebhookSigningSecretRotated rotated => webhook!.Apply(rotated),
+            WebhookDeleted => null,
+            _ => throw new ArgumentException($"A webhook's stream has no event {e.GetType().Name}.", nameof(e)),
+        };
+        return next is null ? null : next with { Version = (webhook?.Version ?? 0) + 1 };
+    }
 
     public Webhook Apply(WebhookUpdated e) => this with
     {
@@ -82,16 +89,15 @@ public sealed record Webhook
         PostMode = e.PostMode,
         TriggerExpression = e.TriggerExpression,
         UpdatedAt = e.At,
-        Version = Version + 1,
     };
 
-    public Webhook Apply(WebhookEnabled e) => this with { Enabled = true, DisabledReason = null, UpdatedAt = e.At, Version = Version + 1 };
+    public Webhook Apply(WebhookEnabled e) => this with { Enabled = true, DisabledReason = null, UpdatedAt = e.At };
 
-    public Webhook Apply(WebhookDisabled e) => this with { Enabled = false, DisabledReason = e.Reason, UpdatedAt = e.At, Version = Version + 1 };
+    public Webhook Apply(WebhookDisabled e) => this with { Enabled = false, DisabledReason = e.Reason, UpdatedAt = e.At };
 
     public Webhook Apply(WebhookSigningSecretRotated e) => e.Generation == 0
         // Rotated before derivation: KeySafe rotated the stored secret, which keeps its own grace period.
-        ? this with { PreviousSigningValidUntil = e.PreviousValidUntil, UpdatedAt = e.At, Version = Version + 1 }
+        ? this with { PreviousSigningValidUntil = e.PreviousValidUntil, UpdatedAt = e.At }
         : this with
         {
             SigningGeneration = e.Generation,
@@ -99,7 +105,6 @@ public sealed record Webhook
             PreviousSigningStored = !SigningDerived,
             PreviousSigningValidUntil = e.PreviousValidUntil,
             UpdatedAt = e.At,
-            Version = Version + 1,
         };
 
     /// <summary>Which signing secrets KeySafe derives for it.</summary>

@@ -48,7 +48,6 @@ public sealed record Key
         Description = e.Description,
         AllowedOrigins = e.AllowedOrigins ?? AllowedOrigins,
         UpdatedAt = e.At,
-        Version = Version + 1,
     };
 
     public Key Apply(KeySecretRotated e) => this with
@@ -56,8 +55,18 @@ public sealed record Key
         Username = e.Username,
         UpdatedAt = e.At,
         SecretRotatedAt = e.At,
-        Version = Version + 1,
     };
+
+    /// <summary>
+    /// The key after one more change, for an answer before Marten has applied it. The version is counted here only:
+    /// Marten sets the snapshot's <see cref="Version"/> to its stream's, so Apply leaves it alone.
+    /// </summary>
+    public static Key Next(Key key, object e) => (e switch
+    {
+        KeyDetailsChanged changed => key.Apply(changed),
+        KeySecretRotated rotated => key.Apply(rotated),
+        _ => throw new ArgumentException($"A key cannot change by {e.GetType().Name}.", nameof(e)),
+    }) with { Version = key.Version + 1 };
 
 #pragma warning disable CA1822, IDE0060 // Marten's convention: the snapshot is deleted when this answers true.
     public bool ShouldDelete(KeyDeleted e) => true;

@@ -28,11 +28,6 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
-            // Building the Marten session
-            await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Webhooks.KeySafe.Keys.DeleteKeyEndpoint").SetTag("http.route", "/keysafe/keys/{id}").SetTag("http.request.method", "DELETE");
-            Webhooks.Host.Api.ActorStamp.Before(documentSession, httpContext.User);
             string id_rawValue = (string?)httpContext.GetRouteValue("id");
             System.Guid id = default;
 
@@ -45,9 +40,39 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
+            var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
+            // Building the Marten session
+            await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Webhooks.KeySafe.Keys.DeleteKeyEndpoint").SetTag("http.route", "/keysafe/keys/{id}").SetTag("http.request.method", "DELETE");
+            Webhooks.Host.Api.ActorStamp.Before(documentSession, httpContext.User);
+            var batchedQuery = documentSession.CreateBatchQuery();
+
+            var stream_key_BatchItem = batchedQuery.Events.FetchForWriting<Webhooks.KeySafe.Keys.Key>(id);
+
+            await batchedQuery.Execute(httpContext.RequestAborted);
+
+            // Loading Marten aggregate as part of the aggregate handler workflow
+            var stream_key = await stream_key_BatchItem.ConfigureAwait(false);
+
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("wolverine.stream.id", id);
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("wolverine.stream.type", "Webhooks.KeySafe.Keys.Key");
+            // Write ProblemDetails if this required object is null
+            if (stream_key.Aggregate == null)
+            {
+                await WriteProblems(404, "There is no KeySafe key with id {Id}.", httpContext, id);
+                return;
+            }
+
             
             // The actual HTTP request handler execution
-            (var result, var outgoingMessages) = await Webhooks.KeySafe.Keys.DeleteKeyEndpoint.Delete(id, documentSession, httpContext.User, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            (var result, var events, var outgoingMessages) = await Webhooks.KeySafe.Keys.DeleteKeyEndpoint.Delete(stream_key.Aggregate, documentSession, httpContext.User, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+
+            if (events != null)
+            {
+                
+                // Capturing any possible events returned from the command handlers
+                stream_key.AppendMany(events);
+            }
 
             
             // Outgoing, cascaded message

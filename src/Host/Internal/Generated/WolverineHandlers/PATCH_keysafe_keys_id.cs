@@ -32,7 +32,9 @@ namespace Internal.Generated.WolverineHandlers
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Webhooks.KeySafe.Keys.UpdateKeyEndpoint").SetTag("http.route", "/keysafe/keys/{id}").SetTag("http.request.method", "PATCH");
-            Webhooks.Host.Api.ActorStamp.Before(documentSession, httpContext.User);
+            // Reading the request body via JSON deserialization
+            var (request, jsonContinue) = await ReadJsonAsync<Webhooks.KeySafe.Contracts.UpdateKey>(httpContext);
+            if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
             string id_rawValue = (string?)httpContext.GetRouteValue("id");
             System.Guid id = default;
 
@@ -45,10 +47,25 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            // Reading the request body via JSON deserialization
-            var (request, jsonContinue) = await ReadJsonAsync<Webhooks.KeySafe.Contracts.UpdateKey>(httpContext);
-            if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
-            var problemDetails1 = Webhooks.KeySafe.Keys.UpdateKeyEndpoint.Validate(request);
+            var batchedQuery = documentSession.CreateBatchQuery();
+
+            var stream_key_BatchItem = batchedQuery.Events.FetchForWriting<Webhooks.KeySafe.Keys.Key>(id);
+
+            await batchedQuery.Execute(httpContext.RequestAborted);
+
+            // Loading Marten aggregate as part of the aggregate handler workflow
+            var stream_key = await stream_key_BatchItem.ConfigureAwait(false);
+
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("wolverine.stream.id", id);
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("wolverine.stream.type", "Webhooks.KeySafe.Keys.Key");
+            // Write ProblemDetails if this required object is null
+            if (stream_key.Aggregate == null)
+            {
+                await WriteProblems(404, "There is no KeySafe key with id {Id}.", httpContext, id);
+                return;
+            }
+
+            var problemDetails1 = await Webhooks.KeySafe.Keys.UpdateKeyEndpoint.ValidateAsync(id, request, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
             {
@@ -58,7 +75,14 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            (var result, var outgoingMessages) = await Webhooks.KeySafe.Keys.UpdateKeyEndpoint.Patch(id, request, documentSession, httpContext.User, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            (var result, var events, var outgoingMessages) = Webhooks.KeySafe.Keys.UpdateKeyEndpoint.Patch(request, stream_key.Aggregate, httpContext.User, _timeProvider);
+
+            if (events != null)
+            {
+                
+                // Capturing any possible events returned from the command handlers
+                stream_key.AppendMany(events);
+            }
 
             
             // Outgoing, cascaded message

@@ -31,11 +31,6 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
-            // Building the Marten session
-            await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Webhooks.KeySafe.Keys.RotateKeySecretEndpoint").SetTag("http.route", "/keysafe/keys/{id}/secret").SetTag("http.request.method", "PUT");
-            Webhooks.Host.Api.ActorStamp.Before(documentSession, httpContext.User);
             string id_rawValue = (string?)httpContext.GetRouteValue("id");
             System.Guid id = default;
 
@@ -48,9 +43,32 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
+            var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
+            // Building the Marten session
+            await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Webhooks.KeySafe.Keys.RotateKeySecretEndpoint").SetTag("http.route", "/keysafe/keys/{id}/secret").SetTag("http.request.method", "PUT");
+            Webhooks.Host.Api.ActorStamp.Before(documentSession, httpContext.User);
             // Reading the request body via JSON deserialization
             var (request, jsonContinue) = await ReadJsonAsync<Webhooks.KeySafe.Contracts.RotateKeySecret>(httpContext);
             if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
+            var batchedQuery = documentSession.CreateBatchQuery();
+
+            var stream_key_BatchItem = batchedQuery.Events.FetchForWriting<Webhooks.KeySafe.Keys.Key>(id);
+
+            await batchedQuery.Execute(httpContext.RequestAborted);
+
+            // Loading Marten aggregate as part of the aggregate handler workflow
+            var stream_key = await stream_key_BatchItem.ConfigureAwait(false);
+
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("wolverine.stream.id", id);
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("wolverine.stream.type", "Webhooks.KeySafe.Keys.Key");
+            // Write ProblemDetails if this required object is null
+            if (stream_key.Aggregate == null)
+            {
+                await WriteProblems(404, "There is no KeySafe key with id {Id}.", httpContext, id);
+                return;
+            }
+
             var problemDetails1 = Webhooks.KeySafe.Keys.RotateKeySecretEndpoint.Validate(request);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
@@ -61,7 +79,14 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            (var result, var outgoingMessages) = await Webhooks.KeySafe.Keys.RotateKeySecretEndpoint.Put(id, request, documentSession, _secretBox, httpContext.User, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            (var result, var events, var outgoingMessages) = Webhooks.KeySafe.Keys.RotateKeySecretEndpoint.Put(request, stream_key.Aggregate, documentSession, _secretBox, httpContext.User, _timeProvider);
+
+            if (events != null)
+            {
+                
+                // Capturing any possible events returned from the command handlers
+                stream_key.AppendMany(events);
+            }
 
             
             // Outgoing, cascaded message
