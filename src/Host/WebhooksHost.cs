@@ -51,9 +51,6 @@ public static partial class WebhooksHost
                 opts.Events.MetadataConfig.CorrelationIdEnabled = true;
                 opts.Events.MetadataConfig.CausationIdEnabled = true;
                 opts.Events.MetadataConfig.UserNameEnabled = true;
-                // An index on (type, seq_id): the audit log reads configuration changes among millions of delivery
-                // events without walking past them, and the async daemon loads its projections' events by type.
-                opts.Events.EnableEventTypeIndex = true;
                 // One service owns its schema: it creates and migrates it on start, in every environment.
                 opts.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
             })
@@ -91,8 +88,6 @@ public static partial class WebhooksHost
         builder.Services.AddConsole(builder.Configuration);
         builder.Services.AddDataProtection().SetApplicationName("Webhooks");
         builder.Services.AddSingleton<IConfigureOptions<KeyManagementOptions>, DataProtectionKeysInDatabase>();
-        builder.Services.AddSingleton<IAuditDescriber, DefinitionsAudit>();
-        builder.Services.AddSingleton<IAuditDescriber, KeySafeAudit>();
         builder.Services.AddSingleton<AuditTrail>();
         builder.Services.AddSingleton<ReadModels>();
         return builder;

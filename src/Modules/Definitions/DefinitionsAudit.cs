@@ -20,12 +20,8 @@ public sealed class DefinitionsAudit : IAuditDescriber
     {
         EventSourceRegistered e => new(Name, "eventSource", $"{e.Application}/{e.Name}", "registered", e.Actor, ["entity", "table", "event", "description", "sampleRecord"]),
         EventSourceUpdated e => new(Name, "eventSource", $"{e.Application}/{e.Name}", "updated", e.Actor, e.ChangedFields),
-        WebhookDefined e => new(Name, "webhook", e.Name, "defined", e.Actor, []),
-        WebhookUpdated e => new(Name, "webhook", e.Name, "updated", e.Actor, e.Changes.Select(c => c.Field).ToList()),
-        WebhookEnabled e => new(Name, "webhook", null, "enabled", e.Actor, ["enabled"]),
-        WebhookDisabled e => new(Name, "webhook", null, "disabled", e.Actor, ["enabled"], e.Reason),
-        WebhookSigningSecretRotated e => new(Name, "webhook", null, "signingSecretRotated", e.Actor, ["signingSecret"]),
-        WebhookDeleted e => new(Name, "webhook", e.Name, "deleted", e.Actor, []),
+        _ when WebhookHistoryEndpoint.Describe(data) is { } d => new(Name, "webhook", d.Name, d.Action, d.Actor,
+            d.Action == "defined" ? [] : d.Changes.Select(c => c.Field).ToList(), d.Reason),
         _ => null,
     };
 }

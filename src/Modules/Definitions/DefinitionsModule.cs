@@ -35,9 +35,11 @@ public static class DefinitionsModule
 
             // Live webhooks only: a deleted webhook's snapshot is deleted, which frees its name.
             opts.Projections.Snapshot<Webhook>(SnapshotLifecycle.Inline);
-            opts.Schema.For<Webhook>().UniqueIndex(UniqueIndexType.Computed, WebhookLookup.NameIndex, x => x.Name);
+            opts.Schema.For<Webhook>().UniqueIndex(UniqueIndexType.Computed, WebhookLookup.NameIndex, x => x.Name)
+                .Duplicate(x => x.Application).Duplicate(x => x.EventSource).Duplicate(x => x.Enabled);
         });
         services.ConfigureWolverine(opts => opts.Discovery.IncludeAssembly(typeof(DefinitionsModule).Assembly));
+        BuildingBlocks.ChangeEntryProjection.Register(services, new DefinitionsAudit());
         services.AddSingleton(new BuildingBlocks.RebuildableProjection("EventSource"));
         services.AddSingleton(new BuildingBlocks.RebuildableProjection("CatalogApplication"));
         services.AddSingleton(new BuildingBlocks.RebuildableProjection("Webhook"));

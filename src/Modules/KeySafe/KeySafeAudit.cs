@@ -11,13 +11,8 @@ public sealed class KeySafeAudit : IAuditDescriber
 
     public IReadOnlyList<Type> EventTypes { get; } = [typeof(KeyCreated), typeof(KeyDetailsChanged), typeof(KeySecretRotated), typeof(KeyDeleted)];
 
-    public AuditDescription? Describe(object data) => data switch
-    {
-        KeyCreated e => new(Name, "key", e.Name, "created", e.Actor,
-            e.AllowedOrigins is { Count: > 0 } ? ["name", "type", "description", "username", "secret", "allowedOrigins"] : ["name", "type", "description", "username", "secret"]),
-        KeyDetailsChanged e => new(Name, "key", e.Name, "detailsChanged", e.Actor, e.ChangedFields),
-        KeySecretRotated e => new(Name, "key", null, "secretRotated", e.Actor, e.UsernameChanged ? ["username", "secret"] : ["secret"]),
-        KeyDeleted e => new(Name, "key", e.Name, "deleted", e.Actor, []),
-        _ => null,
-    };
+    public AuditDescription? Describe(object data) => Keys.KeyHistoryEndpoint.Describe(0, data) is { } change
+        ? new(Name, "key", data switch { KeyCreated e => e.Name, KeyDetailsChanged e => e.Name, KeyDeleted e => e.Name, _ => null },
+            change.EventType, change.Actor, change.Changed)
+        : null;
 }

@@ -38,6 +38,7 @@ public static class KeySafeModule
         services.AddHostedService(sp => sp.GetRequiredService<Signing.SigningRootSeed>());
         services.AddSingleton<Signing.SigningSecretDeriver>();
         services.ConfigureWolverine(opts => opts.Discovery.IncludeAssembly(typeof(KeySafeModule).Assembly));
+        BuildingBlocks.ChangeEntryProjection.Register(services, new KeySafeAudit());
         services.AddSingleton(new BuildingBlocks.RebuildableProjection("Key"));
         return services;
     }

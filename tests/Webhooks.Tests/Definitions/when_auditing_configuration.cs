@@ -19,6 +19,7 @@ public sealed class when_auditing_configuration(AppFixture fixture) : AppTest(fi
         await Fixture.Client(TestKeys.KeySafe).RotateKeySecret(key.Id, new RotateKeySecret("u", "p"));
 
         var auditor = Fixture.Client(TestKeys.Auditor);
+        await Fixture.AuditCaughtUp();
         var log = (await auditor.GetAuditLog()).Items;
 
         log.Select(e => (e.Module, e.Subject, e.Action, e.Actor)).ShouldBe(

@@ -11,7 +11,7 @@ namespace Webhooks.Tests.Dispatch;
 public sealed class when_rebuilding_read_models(AppFixture fixture) : AppTest(fixture)
 {
     private static readonly string[] ReadModelTables =
-        ["mt_doc_eventsource", "mt_doc_catalogapplication", "mt_doc_webhook", "mt_doc_key", "mt_doc_deliverylog"];
+        ["mt_doc_eventsource", "mt_doc_catalogapplication", "mt_doc_webhook", "mt_doc_key", "mt_doc_deliverylog", "mt_doc_changeentry"];
 
     [Fact]
     public async Task wiped_read_models_rebuild_to_the_same_answers()
@@ -38,13 +38,16 @@ public sealed class when_rebuilding_read_models(AppFixture fixture) : AppTest(fi
             await Task.Delay(100);
         }
 
+        await Fixture.AuditCaughtUp();
         var before = await Answers();
         await Wipe();
         (await Answers()).ShouldNotBe(before, "the wipe must have removed what the answers show");
 
         var rebuilt = await admin.RebuildProjections();
 
-        rebuilt.Select(r => r.Projection).ShouldBe(["CatalogApplication", "DeliveryLog", "EventSource", "Key", "Webhook"]);
+        rebuilt.Select(r => r.Projection).ShouldBe([
+            "CatalogApplication", "ChangeEntry:definitions", "ChangeEntry:keysafe", "DeliveryLog", "EventSource", "Key", "Webhook",
+        ]);
         (await Answers()).ShouldBe(before);
     }
 
@@ -59,6 +62,7 @@ public sealed class when_rebuilding_read_models(AppFixture fixture) : AppTest(fi
             await admin.ListWebhooks(),
             await keysafe.ListKeys(),
             await admin.ListDeliveries(),
+            await Fixture.Client(TestKeys.Auditor).GetAuditLog(),
         };
         return JsonSerializer.Serialize(answers, WebhooksClient.JsonOptions);
     }

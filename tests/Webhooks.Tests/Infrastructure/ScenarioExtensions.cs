@@ -45,6 +45,13 @@ public static class KeySafeSetup
 
 public static class DefinitionsSetup
 {
+    /// <summary>
+    /// Waits until the audit log's projections (asynchronous: they follow the committed events) have every change
+    /// made so far.
+    /// </summary>
+    public static Task AuditCaughtUp(this AppFixture fixture) =>
+        Marten.Events.TestingExtensions.WaitForNonStaleProjectionDataAsync(fixture.Host, TimeSpan.FromSeconds(30));
+
     public const string Application = "com.hornbill.servicemanager";
     public const string EventSource = "contact-update";
 

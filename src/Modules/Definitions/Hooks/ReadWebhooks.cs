@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using JasperFx.Events;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
@@ -37,35 +36,30 @@ public static class ListWebhooksEndpoint
     {
         Cursor.TryDecode(after, out var afterName);
         var take = limit ?? Cursor.DefaultLimit;
-        var where = new StringBuilder("where data ->> 'name' > ?");
-        var parameters = new List<object> { afterName ?? "" };
+        // Application, event source and enabled are duplicated into indexed columns; names are in a unique index.
+        var from = afterName ?? "";
+        var query = session.Query<Webhook>().Where(w => w.Name.CompareTo(from) > 0);
         if (application is not null)
         {
-            where.Append(" and data ->> 'application' = ?");
-            parameters.Add(application);
+            query = query.Where(w => w.Application == application);
         }
 
         if (eventSource is not null)
         {
-            where.Append(" and data ->> 'eventSource' = ?");
-            parameters.Add(eventSource);
+            query = query.Where(w => w.EventSource == eventSource);
         }
 
         if (enabled is { } state)
         {
-            where.Append(" and (data ->> 'enabled')::boolean = ?");
-            parameters.Add(state);
+            query = query.Where(w => w.Enabled == state);
         }
 
         if (q is { Length: > 0 })
         {
-            where.Append(@" and data ->> 'name' ilike ? escape '\'");
-            parameters.Add($"%{q.Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal)}%");
+            query = query.Where(w => w.Name.Contains(q, StringComparison.OrdinalIgnoreCase));
         }
 
-        where.Append(" order by data ->> 'name' limit ?");
-        parameters.Add(take + 1);
-        var rows = await session.QueryAsync<Webhook>(where.ToString(), cancellation, [.. parameters]);
+        var rows = await query.OrderBy(w => w.Name).Take(take + 1).ToListAsync(cancellation);
         return Paging.Page(rows, take, w => w.ToDefinition(), w => w.Name);
     }
 }
@@ -123,16 +117,27 @@ public static class WebhookHistoryEndpoint
         return Results.Ok(Paging.ByVersion(events, e => e.Version, Describe, after, limit));
     }
 
-    public static WebhookChange Describe(IEvent e) => e.Data switch
+    public static WebhookChange Describe(IEvent e) => Describe(e.Data) is { } d
+        ? new(e.Version, d.Action, e.Timestamp, d.Actor, d.Changes, d.Reason)
+        : new(e.Version, e.EventTypeName, e.Timestamp, "unknown", [], null);
+
+    /// <summary>
+    /// How each event of a webhook's stream reads, in its history and (by field names) in the audit log: the one
+    /// description of these events.
+    /// </summary>
+    public static Described? Describe(object data) => data switch
     {
-        WebhookDefined d => new(e.Version, "defined", e.Timestamp, d.Actor,
+        WebhookDefined d => new("defined", d.Actor, d.Name,
             Webhook.Fields(d.Name, d.Description, d.Application, d.EventSource, d.Enabled, d.KeySafeKeyId, d.Url, d.PayloadFormat,
                 d.PostMode, d.TriggerExpression).Select(f => new FieldChange(f.Field, null, f.Value)).ToList(), null),
-        WebhookUpdated u => new(e.Version, "updated", e.Timestamp, u.Actor, u.Changes, null),
-        WebhookEnabled en => new(e.Version, "enabled", e.Timestamp, en.Actor, [new FieldChange("enabled", "false", "true")], null),
-        WebhookDisabled dis => new(e.Version, "disabled", e.Timestamp, dis.Actor, [new FieldChange("enabled", "true", "false")], dis.Reason),
-        WebhookSigningSecretRotated r => new(e.Version, "signingSecretRotated", e.Timestamp, r.Actor, [new FieldChange("signingSecret", null, null)], null),
-        WebhookDeleted del => new(e.Version, "deleted", e.Timestamp, del.Actor, [], null),
-        _ => new(e.Version, e.EventTypeName, e.Timestamp, "unknown", [], null),
+        WebhookUpdated u => new("updated", u.Actor, u.Name, u.Changes, null),
+        WebhookEnabled en => new("enabled", en.Actor, null, [new FieldChange("enabled", "false", "true")], null),
+        WebhookDisabled dis => new("disabled", dis.Actor, null, [new FieldChange("enabled", "true", "false")], dis.Reason),
+        WebhookSigningSecretRotated r => new("signingSecretRotated", r.Actor, null, [new FieldChange("signingSecret", null, null)], null),
+        WebhookDeleted del => new("deleted", del.Actor, del.Name, [], null),
+        _ => null,
     };
+
+    /// <summary>What one event of a webhook's stream says happened (<see cref="Name"/> only when the event carries it).</summary>
+    public sealed record Described(string Action, string Actor, string? Name, IReadOnlyList<FieldChange> Changes, string? Reason);
 }

@@ -58,16 +58,19 @@ public static class KeyHistoryEndpoint
             return Results.Problem(KeyProblems.NotFound(id));
         }
 
-        return Results.Ok(Paging.ByVersion(events, e => e.Version, e => Describe(e.Version, e.Data), after, limit));
+        return Results.Ok(Paging.ByVersion(
+            events, e => e.Version, e => Describe(e.Version, e.Data) ?? new KeyChange(e.Version, e.EventTypeName, e.Timestamp, "unknown", []),
+            after, limit));
     }
 
-    public static KeyChange Describe(long version, object data) => data switch
+    /// <summary>How each event of a key's stream reads, in its history and in the audit log: the one description of them.</summary>
+    public static KeyChange? Describe(long version, object data) => data switch
     {
         KeyCreated e => new(version, "created", e.At, e.Actor,
             e.AllowedOrigins is { Count: > 0 } ? ["name", "type", "description", "username", "secret", "allowedOrigins"] : ["name", "type", "description", "username", "secret"]),
         KeyDetailsChanged e => new(version, "detailsChanged", e.At, e.Actor, e.ChangedFields),
         KeySecretRotated e => new(version, "secretRotated", e.At, e.Actor, e.UsernameChanged ? ["username", "secret"] : ["secret"]),
         KeyDeleted e => new(version, "deleted", e.At, e.Actor, []),
-        _ => new(version, data.GetType().Name, default, "unknown", []),
+        _ => null,
     };
 }
