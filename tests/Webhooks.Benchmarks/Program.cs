@@ -415,6 +415,184 @@ try
         }
     }
 
+    if (Runs(8))
+    {
+        // The reads an operator and an auditor make daily, at the scale of a busy installation's month. Real rows are
+        // made through the API and the pipeline, then multiplied in SQL (the pipeline would take an hour): the same
+        // documents and events as the product writes, spread over 30 days, one delivery in ten failed.
+        var scaleDeliveries = int.Parse(args.SkipWhile(a => a != "--scale-deliveries").Skip(1).FirstOrDefault() ?? (quick ? "100000" : "1000000"), CultureInfo.InvariantCulture);
+        var scaleChanges = int.Parse(args.SkipWhile(a => a != "--scale-changes").Skip(1).FirstOrDefault() ?? (quick ? "10000" : "100000"), CultureInfo.InvariantCulture);
+        Console.WriteLine($"8. Reads at scale: {scaleDeliveries} deliveries and {scaleChanges} configuration changes");
+        const int scaleHooks = 100;
+        await api.RegisterEventSource("scale", "contacts", new RegisterEventSource("Contact", null, EntityEvents.Updated));
+        for (var i = 0; i < scaleHooks; i++)
+        {
+            await api.DefineWebhook(new DefineWebhook($"scale-{i:D3}", null, "scale", "contacts", true, null, receiver.Url.ToString(), "json", "async", null));
+        }
+
+        await WaitQuiet(postgres.ConnectionString);
+        receiver.Reset();
+        const int templates = 20;
+        for (var i = 0; i < templates; i++)
+        {
+            (await publisher.PostAsJsonAsync("/events", new { application = "scale", eventSource = "contacts", actionBy = "bench", record = JsonDocument.Parse(body).RootElement }))
+                .EnsureSuccessStatusCode();
+        }
+
+        await receiver.WaitFor(templates * scaleHooks, TimeSpan.FromMinutes(5));
+        await WaitQuiet(postgres.ConnectionString);
+        await using (var db = new Npgsql.NpgsqlConnection(postgres.ConnectionString))
+        {
+            await db.OpenAsync();
+            async Task Sql(string sql)
+            {
+                await using var command = new Npgsql.NpgsqlCommand(sql, db) { CommandTimeout = 3600 };
+                await command.ExecuteNonQueryAsync();
+            }
+
+            async Task<List<string>> Columns(string table)
+            {
+                var columns = new List<string>();
+                await using var query = new Npgsql.NpgsqlCommand(
+                    "select column_name from information_schema.columns where table_schema = 'webhooks' and table_name = $1 order by ordinal_position", db);
+                query.Parameters.Add(new Npgsql.NpgsqlParameter { Value = table });
+                await using var reader = await query.ExecuteReaderAsync();
+                while (await reader.ReadAsync())
+                {
+                    columns.Add(reader.GetString(0));
+                }
+
+                return columns;
+            }
+
+            // A version 7 UUID for a moment: ids stay in time order, as the product's are.
+            await Sql("""
+                create or replace function pg_temp.uuid7(at timestamptz) returns uuid language sql volatile as $$
+                  select (lpad(to_hex(floor(extract(epoch from at) * 1000)::bigint), 12, '0') || '7' || substr(md5(random()::text), 1, 3)
+                          || '8' || substr(md5(random()::text), 1, 15))::uuid $$
+                """);
+            var copies = Math.Max(1, scaleDeliveries / (templates * scaleHooks));
+            var made = Stopwatch.GetTimestamp();
+            // Deliveries: each real one copied, moved back in time (copy n is n * 30 days / copies older), one in ten failed.
+            var log = await Columns("mt_doc_deliverylog");
+            string LogColumn(string column) => column switch
+            {
+                "id" => "pg_temp.uuid7(t.at)",
+                "data" => "jsonb_set(jsonb_set(d.data, '{status}', to_jsonb(t.status)), '{createdAt}', to_jsonb(t.at))",
+                "status" => "t.status",
+                "created_at" => "t.at",
+                _ => $"d.{column}",
+            };
+            await Sql($"""
+                insert into webhooks.mt_doc_deliverylog ({string.Join(", ", log)})
+                select {string.Join(", ", log.Select(LogColumn))}
+                from webhooks.mt_doc_deliverylog d
+                cross join generate_series(1, {copies}) g
+                cross join lateral (select d.created_at - g * interval '30 days' / {copies} as at,
+                                           case when random() < 0.1 then 'failed' else d.status end as status) t
+                """);
+            Console.WriteLine($"    {copies * templates * scaleHooks} deliveries copied in {Stopwatch.GetElapsedTime(made).TotalSeconds:0} s");
+
+            // Configuration changes: the webhooks' definitions copied onto new streams, one a minute or so back in time.
+            made = Stopwatch.GetTimestamp();
+            var perTemplate = Math.Max(1, scaleChanges / scaleHooks);
+            await Sql($"""
+                create temp table copies as
+                select gen_random_uuid() as stream, e.id as template, now() - (g * {scaleHooks} + row_number() over (partition by g order by e.seq_id)) * interval '30 days' / {scaleChanges} as at
+                from webhooks.mt_events e cross join generate_series(1, {perTemplate}) g
+                where e.type = 'webhook_defined' and e.data ->> 'name' like 'scale-%'
+                """);
+            var streams = await Columns("mt_streams");
+            await Sql($"""
+                insert into webhooks.mt_streams ({string.Join(", ", streams)})
+                select {string.Join(", ", streams.Select(c => c switch { "id" => "c.stream", "timestamp" or "created" => "c.at", _ => $"s.{c}" }))}
+                from copies c join webhooks.mt_events e on e.id = c.template join webhooks.mt_streams s on s.id = e.stream_id
+                """);
+            var eventColumns = await Columns("mt_events");
+            await Sql($"""
+                insert into webhooks.mt_events ({string.Join(", ", eventColumns)})
+                select {string.Join(", ", eventColumns.Select(c => c switch
+                {
+                    "id" => "gen_random_uuid()",
+                    "seq_id" => "nextval('webhooks.mt_events_sequence')",
+                    "stream_id" => "c.stream",
+                    "timestamp" => "c.at",
+                    "data" => "jsonb_set(e.data, '{webhookId}', to_jsonb(c.stream))",
+                    _ => $"e.{c}",
+                }))}
+                from copies c join webhooks.mt_events e on e.id = c.template order by c.at
+                """);
+            Console.WriteLine($"    {perTemplate * scaleHooks} configuration changes copied in {Stopwatch.GetElapsedTime(made).TotalSeconds:0} s");
+
+            // Where the audit log is a projection, wait until it has them all.
+            await using var projected = new Npgsql.NpgsqlCommand("select to_regclass('webhooks.mt_doc_changeentry') is not null", db);
+            if ((bool)(await projected.ExecuteScalarAsync())!)
+            {
+                made = Stopwatch.GetTimestamp();
+                await using var count = new Npgsql.NpgsqlCommand("select count(*) from webhooks.mt_doc_changeentry", db);
+                while ((long)(await count.ExecuteScalarAsync())! < perTemplate * scaleHooks)
+                {
+                    await Task.Delay(1000);
+                }
+
+                Report("scale: audit projection catching up with the copied changes (changes/s)",
+                    (perTemplate * scaleHooks / Stopwatch.GetElapsedTime(made).TotalSeconds).ToString("0", CultureInfo.InvariantCulture));
+            }
+
+            await Sql("vacuum analyze");
+        }
+
+        var floor = new List<double>();
+        for (var i = 0; i < 50; i++)
+        {
+            var t = Stopwatch.GetTimestamp();
+            (await http.GetAsync("/health")).EnsureSuccessStatusCode();
+            floor.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+        }
+
+        Report("scale: GET /health p50 (ms), the floor", Percentile(floor.Order().ToArray(), 0.5).ToString("0.00", CultureInfo.InvariantCulture));
+        using var reader = new HttpClient { BaseAddress = address };
+        reader.DefaultRequestHeaders.Authorization = new("Bearer", "bench-admin-key-0123456789");
+        var midMonth = DateTimeOffset.UtcNow.AddDays(-15);
+        var reads = new (string Name, string Path)[]
+        {
+            ("GET /deliveries?webhook=X&status=failed", "/deliveries?webhook=scale-007&status=failed"),
+            ("GET /deliveries?webhook=X", "/deliveries?webhook=scale-007"),
+            ("GET /audit?from= (the last day)", $"/audit?from={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddDays(-1).ToString("O"))}"),
+            ("GET /audit?from=&to= (a day mid-month)", $"/audit?from={Uri.EscapeDataString(midMonth.ToString("O"))}&to={Uri.EscapeDataString(midMonth.AddDays(1).ToString("O"))}"),
+            ("GET /audit", "/audit"),
+            ("GET /webhooks/{name}/stats", "/webhooks/scale-007/stats"),
+            ("GET /webhooks?application=&enabled=", "/webhooks?application=scale&enabled=true"),
+        };
+        foreach (var (name, path) in reads)
+        {
+            // Each read must find something, or its time says nothing.
+            var items = (await reader.GetFromJsonAsync<JsonElement>(path)).TryGetProperty("items", out var found) ? found.GetArrayLength() : 1;
+            if (items == 0)
+            {
+                throw new InvalidOperationException($"{path} found nothing: the seeded data is not what the benchmark meant.");
+            }
+
+            for (var i = 0; i < 3; i++)
+            {
+                (await reader.GetAsync(path)).EnsureSuccessStatusCode();
+            }
+
+            var times = new List<double>();
+            for (var i = 0; i < (quick ? 20 : 50); i++)
+            {
+                var t = Stopwatch.GetTimestamp();
+                using var response = await reader.GetAsync(path);
+                response.EnsureSuccessStatusCode();
+                await response.Content.ReadAsByteArrayAsync();
+                times.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+            }
+
+            var sorted = times.Order().ToArray();
+            Report($"scale: {name} p50 / p95 (ms)", $"{Percentile(sorted, 0.5):0.0} / {Percentile(sorted, 0.95):0.0}");
+        }
+    }
+
     Console.WriteLine();
     Console.WriteLine($"| measure ({Environment.ProcessorCount} cores, {(quick ? "quick" : "full")}) | value |");
     Console.WriteLine("|---|---|");

@@ -128,12 +128,7 @@ public sealed class when_watching_deliveries(ConsoleWorld world)
         var since = DateTimeOffset.UtcNow.AddMinutes(-1);
         var published = await world.Publish(Application, "lostOrder", new { h_pk_id = "5" });
         var id = published.Deliveries[0].Id;
-        for (var i = 0; i < 100 && (await world.Auditor.GetDelivery(id)).Status != DeliveryStatuses.Failed; i++)
-        {
-            await Task.Delay(200);
-        }
-
-        (await world.Auditor.GetDelivery(id)).Status.ShouldBe(DeliveryStatuses.Failed);
+        await Poll.Until(() => world.Auditor.GetDelivery(id), d => d.Status == DeliveryStatuses.Failed, TimeSpan.FromSeconds(20), d => d.Status);
         failing = false;
         var page = await world.SignedIn(ConsoleWorld.AdminKey);
         await page.GotoAsync("/console/deliveries?webhook=lost-orders");

@@ -59,7 +59,19 @@ public static class DispatchModule
             // The delivery log's columns for what the console and the statistics look up: a webhook's latest
             // deliveries, a time window, a status.
             opts.Schema.For<History.DeliveryLog>()
-                .Duplicate(x => x.WebhookId, configure: index => index.Columns = ["webhook_id", "created_at"])
+                // A webhook's deliveries newest first (ids are version 7 UUIDs: time-ordered), as lists and paging read them.
+                .Duplicate(x => x.WebhookId, configure: index =>
+                {
+                    index.Columns = ["webhook_id", "id"];
+                    index.Name = "mt_doc_deliverylog_idx_webhook_id_id";
+                })
+                // A webhook's statistics from this index alone: its deliveries by creation time, with what is counted.
+                .Duplicate(x => x.AttemptCount, configure: index =>
+                {
+                    index.Columns = ["webhook_id", "created_at"];
+                    index.IncludeColumns = ["status", "duration_ms", "attempt_count"];
+                    index.Name = "mt_doc_deliverylog_idx_webhook_stats";
+                })
                 .Duplicate(x => x.CreatedAt)
                 .Duplicate(x => x.Status)
                 // The window's rows for the overview, read from this index alone (an index-only scan, once vacuum has

@@ -120,41 +120,27 @@ public sealed class ConsoleWorld : IAsyncLifetime
     /// Publishes until the event reaches <paramref name="webhooks"/> webhooks (a definition reaches the publisher's
     /// index a moment after it is saved); answers the publish that did.
     /// </summary>
-    public async Task<PublishResponse> Publish(string application, string eventSource, object record, int webhooks = 1)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            var answer = await Publisher.PublishEvent(Event(application, eventSource, record));
-            if (answer.Deliveries.Count >= webhooks)
-            {
-                return answer;
-            }
-
-            DateTime.UtcNow.ShouldBeLessThan(deadline, $"the event never reached {webhooks} webhook(s) of {application}/{eventSource}");
-            await Task.Delay(200);
-        }
-    }
+    public Task<PublishResponse> Publish(string application, string eventSource, object record, int webhooks = 1) =>
+        Poll.Until(() => Publisher.PublishEvent(Event(application, eventSource, record)), answer => answer.Deliveries.Count >= webhooks,
+            TimeSpan.FromSeconds(20), _ => $"the event never reached {webhooks} webhook(s) of {application}/{eventSource}", every: TimeSpan.FromMilliseconds(200));
 
     /// <summary>Publishes until a Synchronous Critical webhook vetoes the event (422); answers the event's id.</summary>
-    public async Task<Guid> PublishVetoed(string application, string eventSource, object record)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            try
+    public async Task<Guid> PublishVetoed(string application, string eventSource, object record) =>
+        (await Poll.Until(
+            async () =>
             {
-                await Publisher.PublishEvent(Event(application, eventSource, record));
-            }
-            catch (ApiException refused) when ((int)refused.StatusCode == 422)
-            {
-                return JsonDocument.Parse(refused.Content!).RootElement.GetProperty("eventId").GetGuid();
-            }
-
-            DateTime.UtcNow.ShouldBeLessThan(deadline, $"no webhook of {application}/{eventSource} vetoed the event");
-            await Task.Delay(200);
-        }
-    }
+                try
+                {
+                    await Publisher.PublishEvent(Event(application, eventSource, record));
+                    return (Guid?)null;
+                }
+                catch (ApiException refused) when ((int)refused.StatusCode == 422)
+                {
+                    return JsonDocument.Parse(refused.Content!).RootElement.GetProperty("eventId").GetGuid();
+                }
+            },
+            vetoed => vetoed is not null, TimeSpan.FromSeconds(20), _ => $"no webhook of {application}/{eventSource} vetoed the event",
+            every: TimeSpan.FromMilliseconds(200)))!.Value;
 
     private static PublishEntityEvent Event(string application, string eventSource, object record) =>
         new(application, eventSource, "admin", "System Administrator", null, JsonSerializer.SerializeToElement(record));

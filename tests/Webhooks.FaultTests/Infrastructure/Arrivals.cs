@@ -14,19 +14,8 @@ public static class Arrivals
         requests.Select(EventOf).Where(id => !id.StartsWith("probe-", StringComparison.Ordinal)).ToHashSet();
 
     /// <summary>Waits (polling) until <paramref name="done"/> holds; fails after <paramref name="timeout"/> saying what it saw.</summary>
-    public static async Task WaitUntil(Func<bool> done, TimeSpan timeout, Func<string> progress)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!done())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Not done within {timeout}: {progress()}");
-            }
-
-            await Task.Delay(100);
-        }
-    }
+    public static Task WaitUntil(Func<bool> done, TimeSpan timeout, Func<string> progress) =>
+        Poll.Until(() => Task.FromResult(done()), finished => finished, timeout, _ => progress(), every: TimeSpan.FromMilliseconds(100));
 
     /// <summary>
     /// Every accepted event arrived, under the delivery id its publish answer gave; an event that arrived more than

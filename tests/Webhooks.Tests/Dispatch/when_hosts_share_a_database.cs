@@ -42,45 +42,23 @@ public sealed class when_hosts_share_a_database : IAsyncLifetime
         await first.ExecuteAndWaitAsync(() => admin.DefineWebhook(DefinitionsSetup.Webhook() with { Url = receiver.Url.ToString() }));
 
         // The notification arrives within milliseconds; a bounded wait, since no tracking spans two hosts.
-        JsonElement answer = default;
-        for (var tries = 0; tries < 50; tries++)
-        {
-            var result = await second.Scenario(s =>
-            {
-                s.WithKey(TestKeys.Publisher);
-                s.Post.Json(DispatchSetup.Event()).ToUrl("/events");
-                s.IgnoreStatusCode();
-            });
-            answer = JsonDocument.Parse(await result.ReadAsTextAsync()).RootElement.Clone();
-            if (result.Context.Response.StatusCode == (int)HttpStatusCode.Accepted && answer.GetProperty("deliveries").GetArrayLength() == 1)
-            {
-                break;
-            }
-
-            await Task.Delay(100);
-        }
-
-        answer.GetProperty("deliveries").GetArrayLength().ShouldBe(1, answer.ToString());
-        (await receiver.WaitFor(1))[0].Header("webhook-id").ShouldBe(answer.GetProperty("deliveries")[0].GetProperty("id").GetString());
+        var answer = await Poll.Until(() => Publish(second), a => a.Status == HttpStatusCode.Accepted && a.Body.GetProperty("deliveries").GetArrayLength() == 1,
+            TimeSpan.FromSeconds(5), a => a.Body.ToString(), every: TimeSpan.FromMilliseconds(100));
+        (await receiver.WaitFor(1))[0].Header("webhook-id").ShouldBe(answer.Body.GetProperty("deliveries")[0].GetProperty("id").GetString());
 
         await first.ExecuteAndWaitAsync(() => admin.DisableWebhook("notify-crm"));
-        for (var tries = 0; tries < 50; tries++)
+        await Poll.Until(() => Publish(second), a => a.Body.GetProperty("deliveries").GetArrayLength() == 0, TimeSpan.FromSeconds(5),
+            a => $"the other host did not see the webhook disabled: {a.Body}", every: TimeSpan.FromMilliseconds(100));
+    }
+
+    private static async Task<(HttpStatusCode Status, JsonElement Body)> Publish(Alba.IAlbaHost host)
+    {
+        var result = await host.Scenario(s =>
         {
-            var result = await second.Scenario(s =>
-            {
-                s.WithKey(TestKeys.Publisher);
-                s.Post.Json(DispatchSetup.Event()).ToUrl("/events");
-                s.IgnoreStatusCode();
-            });
-            answer = JsonDocument.Parse(await result.ReadAsTextAsync()).RootElement.Clone();
-            if (answer.GetProperty("deliveries").GetArrayLength() == 0)
-            {
-                break;
-            }
-
-            await Task.Delay(100);
-        }
-
-        answer.GetProperty("deliveries").GetArrayLength().ShouldBe(0, "the other host saw the webhook disabled");
+            s.WithKey(TestKeys.Publisher);
+            s.Post.Json(DispatchSetup.Event()).ToUrl("/events");
+            s.IgnoreStatusCode();
+        });
+        return ((HttpStatusCode)result.Context.Response.StatusCode, JsonDocument.Parse(await result.ReadAsTextAsync()).RootElement.Clone());
     }
 }

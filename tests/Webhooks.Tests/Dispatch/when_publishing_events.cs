@@ -108,7 +108,7 @@ public sealed class when_publishing_events(AppFixture fixture) : ReceiverTest(fi
         await Fixture.Hook("gatekeeper", critical.Url, PostModes.SyncCritical);
         await Fixture.Hook("async-after", Receiver.Url);
 
-        var problem = await Host.Publish(HttpStatusCode.UnprocessableEntity);
+        var (problem, tracked) = await Host.PublishTracked(HttpStatusCode.UnprocessableEntity);
 
         problem.GetProperty("type").GetString().ShouldBe("urn:webhooks:rejected");
         problem.GetProperty("detail").GetString().ShouldBe("Le contact « Gary » est verrouillé");
@@ -117,8 +117,8 @@ public sealed class when_publishing_events(AppFixture fixture) : ReceiverTest(fi
         problem.GetProperty("eventId").GetGuid().ShouldNotBe(Guid.Empty);
         problem.GetProperty("errors").EnumerateArray().Single().GetProperty("webhook").GetString().ShouldBe("gatekeeper");
         problem.GetProperty("deliveries").EnumerateArray().Select(d => d.GetProperty("webhook").GetString()).ShouldBe(["gatekeeper"]);
-        await Task.Delay(300);
-        Receiver.Requests.ShouldBeEmpty("a vetoed event schedules no async delivery");
+        tracked.Sent.MessagesOf<DeliverWebhook>().ShouldBeEmpty("a vetoed event schedules no async delivery");
+        Receiver.Requests.ShouldBeEmpty();
     }
 
     [Theory]
@@ -246,10 +246,10 @@ public sealed class when_publishing_events(AppFixture fixture) : ReceiverTest(fi
         var skipped = (await Stream(deliveries.Single().GetProperty("id").GetGuid())).OfType<DeliverySkipped>().Single();
         skipped.Reason.ShouldContain("cannot be evaluated");
 
-        await Host.Publish(HttpStatusCode.Accepted, DispatchSetup.Event(new { h_name = "Gary", h_email = "g@x", h_count = 1 }));
+        var (_, tracked) = await Host.PublishTracked(HttpStatusCode.Accepted, DispatchSetup.Event(new { h_name = "Gary", h_email = "g@x", h_count = 1 }));
         (await Receiver.WaitFor(1)).Single().Text.ShouldContain("Gary");
-        await Task.Delay(300);
-        Receiver.Requests.Count.ShouldBe(1, "only-g matched; broken evaluated to false this time");
+        tracked.Sent.MessagesOf<DeliverWebhook>().Select(d => d.WebhookId).ShouldHaveSingleItem("only-g matched; broken evaluated to false this time");
+        Receiver.Requests.Count.ShouldBe(1);
     }
 
     [Fact]
@@ -257,10 +257,11 @@ public sealed class when_publishing_events(AppFixture fixture) : ReceiverTest(fi
     {
         await Fixture.Hook("notify-crm", Receiver.Url);
 
-        var first = await Host.Publish(HttpStatusCode.Accepted, idempotencyKey: "order-42");
+        var (first, delivered) = await Host.PublishTracked(HttpStatusCode.Accepted, idempotencyKey: "order-42");
         await Receiver.WaitFor(1);
-        var second = await Host.Publish(HttpStatusCode.Accepted, idempotencyKey: "order-42");
-        await Task.Delay(300);
+        delivered.Sent.MessagesOf<DeliverWebhook>().ShouldHaveSingleItem("the tracked session sees deliveries scheduled, so its silence below means none");
+        var (second, repeated) = await Host.PublishTracked(HttpStatusCode.Accepted, idempotencyKey: "order-42");
+        repeated.Sent.MessagesOf<DeliverWebhook>().ShouldBeEmpty("the repeat schedules nothing");
 
         second.GetProperty("eventId").GetGuid().ShouldBe(first.GetProperty("eventId").GetGuid());
         Receiver.Requests.Count.ShouldBe(1);
@@ -313,18 +314,7 @@ public sealed class when_publishing_events(AppFixture fixture) : ReceiverTest(fi
         return (await session.Events.FetchStreamAsync(id)).Select(e => e.Data).ToList();
     }
 
-    private async Task WaitUntil(Guid deliveryId, Type last)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            if ((await Stream(deliveryId)).Any(e => e.GetType() == last))
-            {
-                return;
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException($"Delivery {deliveryId} never reached {last.Name}. Events: {string.Join(", ", (await Stream(deliveryId)).Select(e => e.GetType().Name))}");
-    }
+    private Task<List<object>> WaitUntil(Guid deliveryId, Type last) => Poll.Until(
+        () => Stream(deliveryId), events => events.Any(e => e.GetType() == last), TimeSpan.FromSeconds(10),
+        events => $"delivery {deliveryId} never reached {last.Name}; its events: {string.Join(", ", events.Select(e => e.GetType().Name))}");
 }

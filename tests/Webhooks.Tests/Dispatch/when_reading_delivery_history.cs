@@ -120,19 +120,5 @@ public sealed class when_reading_delivery_history(AppFixture fixture) : Receiver
     }
 
     /// <summary>Deliveries run on their own queue; read until the log shows what the test waits for (bounded).</summary>
-    private static async Task<T> Eventually<T>(Func<Task<T>> read, Func<T, bool> done)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            var value = await read();
-            if (done(value))
-            {
-                return value;
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException("The delivery log never showed the expected state.");
-    }
+    private static Task<T> Eventually<T>(Func<Task<T>> read, Func<T, bool> done) => Poll.Until(read, done, TimeSpan.FromSeconds(10));
 }

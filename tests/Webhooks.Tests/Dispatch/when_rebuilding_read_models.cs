@@ -33,10 +33,7 @@ public sealed class when_rebuilding_read_models(AppFixture fixture) : AppTest(fi
         await Host.Publish(HttpStatusCode.Accepted);
         await receiver.WaitFor(2);
         var admin = Fixture.Client(TestKeys.Admin);
-        for (var i = 0; i < 100 && (await admin.ListDeliveries(status: "succeeded")).Items.Count == 0; i++)
-        {
-            await Task.Delay(100);
-        }
+        await Poll.Until(() => admin.ListDeliveries(status: "succeeded"), page => page.Items.Count > 0, TimeSpan.FromSeconds(10));
 
         await Fixture.AuditCaughtUp();
         var before = await Answers();

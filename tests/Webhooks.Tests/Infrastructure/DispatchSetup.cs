@@ -45,10 +45,18 @@ public static class DispatchSetup
 
     /// <summary>Publishes over HTTP as a publisher and expects <paramref name="status"/>; waits for the cascaded work too.</summary>
     public static async Task<JsonElement> Publish(
+        this IAlbaHost host, HttpStatusCode status, object? body = null, string? idempotencyKey = null, string? apiKey = null) =>
+        (await host.PublishTracked(status, body, idempotencyKey, apiKey)).Answer;
+
+    /// <summary>
+    /// Publishes and waits until every message it caused was handled: the tracked session says what was sent and
+    /// handled (a delivery not made is stated from it, instead of sleeping and seeing nothing arrive).
+    /// </summary>
+    public static async Task<(JsonElement Answer, ITrackedSession Tracked)> PublishTracked(
         this IAlbaHost host, HttpStatusCode status, object? body = null, string? idempotencyKey = null, string? apiKey = null)
     {
         IScenarioResult result = null!;
-        await host.ExecuteAndWaitAsync(async () => result = await host.Scenario(s =>
+        var tracked = await host.ExecuteAndWaitAsync(async () => result = await host.Scenario(s =>
         {
             s.WithKey(apiKey ?? TestKeys.Publisher);
             s.Post.Json(body ?? Event()).ToUrl("/events");
@@ -59,7 +67,7 @@ public static class DispatchSetup
 
             s.StatusCodeShouldBe(status);
         }), timeoutInMilliseconds: 20_000);
-        return JsonDocument.Parse(await result.ReadAsTextAsync()).RootElement.Clone();
+        return (JsonDocument.Parse(await result.ReadAsTextAsync()).RootElement.Clone(), tracked);
     }
 
     /// <summary>

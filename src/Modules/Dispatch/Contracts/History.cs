@@ -32,7 +32,10 @@ public sealed record DeliveryView(
 /// <param name="Application">The application that published it.</param>
 /// <param name="EventSource">Its event source.</param>
 /// <param name="PublishedAt">When it was accepted.</param>
-/// <param name="Verdict"><c>Accepted</c>, <c>Allowed</c> or <c>Rejected</c>.</param>
+/// <param name="Verdict">
+/// <c>Accepted</c>, <c>Allowed</c> or <c>Rejected</c> (<see cref="PublishOutcome"/>), or <see cref="EventVerdicts.Test"/> for the
+/// sample event of a webhook's test button, which no application published.
+/// </param>
 /// <param name="Deliveries">Its deliveries.</param>
 /// <param name="Record">The record as the application published it (what was delivered).</param>
 /// <param name="ActionBy">Who did it in the application (its <c>actionBy</c>), when given.</param>
@@ -41,6 +44,13 @@ public sealed record DeliveryView(
 public sealed record EventView(
     Guid EventId, string Application, string EventSource, DateTimeOffset PublishedAt, string Verdict, IReadOnlyList<DeliveryView> Deliveries,
     System.Text.Json.JsonElement? Record = null, string? ActionBy = null, string? ActionByName = null, string? PublishedBy = null);
+
+/// <summary>The verdicts an <see cref="EventView"/> may carry besides a <see cref="PublishOutcome"/>.</summary>
+public static class EventVerdicts
+{
+    /// <summary>The sample event sent by <c>POST /webhooks/{name}/test</c>: recorded for its delivery, never published.</summary>
+    public const string Test = "Test";
+}
 
 /// <summary>The answer to <c>POST /webhooks/{name}/recover</c>.</summary>
 /// <param name="Redelivered">How many failed deliveries were sent again.</param>

@@ -19,15 +19,11 @@ public sealed class DeliveryLog
     public DateTimeOffset CreatedAt { get; set; }
     public string? Reason { get; set; }
 
-    /// <summary>How long the latest call took (a column, for the overview's latency).</summary>
+    /// <summary>How long the latest call took (a column, for the overview's and the statistics' latency).</summary>
     public long? DurationMs { get; set; }
 
-    /// <summary>
-    /// Marten calls this when it maps the document: an index on (webhook_id, id) beside the duplicated columns', for a
-    /// webhook's deliveries newest first (ids are version 7 UUIDs: time-ordered), as lists and paging read them.
-    /// </summary>
-    public static void ConfigureMarten(Marten.Schema.DocumentMapping mapping) =>
-        mapping.Indexes.Add(new Marten.Schema.DocumentIndex(mapping, "webhook_id", "id") { Name = "mt_doc_deliverylog_idx_webhook_id_id" });
+    /// <summary>How many calls were made (a column, for the statistics).</summary>
+    public int AttemptCount { get; set; }
 
     public DeliveryView ToView() => new(Id, EventId, Webhook, Url, PostMode, Status, Attempts, NextAttemptAt, CreatedAt, Reason);
 }
@@ -62,6 +58,7 @@ public sealed partial class DeliveryLogProjection : SingleStreamProjection<Deliv
         log.Attempts.Add(new AttemptView(e.Number, e.At, e.StatusCode, e.DurationMs, e.ResponseExcerpt, e.Error, e.RequestHeaders));
         log.NextAttemptAt = null;
         log.DurationMs = e.DurationMs;
+        log.AttemptCount = log.Attempts.Count;
     }
 
     public static void Apply(DeliveryRetryScheduled e, DeliveryLog log) => log.NextAttemptAt = e.NextAttemptAt;

@@ -54,7 +54,7 @@ public static class TestWebhookEndpoint
         await commits.Commit((session, _) =>
         {
             session.Events.StartStream(eventId, new EventPublished(
-                eventId, source.Application, source.Name, user.Actor(), null, null, record, "Test", [deliveryId], user.Actor(), now));
+                eventId, source.Application, source.Name, user.Actor(), null, null, record, EventVerdicts.Test, [deliveryId], user.Actor(), now));
             session.Events.StartStream(deliveryId,
                 new DeliveryScheduled(deliveryId, eventId, webhook.Id, webhook.Name, webhook.Url, webhook.PostMode, webhook.PayloadFormat, now),
                 attempted,
