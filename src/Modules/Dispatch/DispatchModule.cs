@@ -56,33 +56,8 @@ public static class DispatchModule
             opts.Schema.For<IdempotentPublish>().Index(x => x.ExpiresAt);
             opts.Schema.For<Bins.RequestBin>();
             opts.Schema.For<Bins.CapturedRequest>().Index(x => x.BinId);
-            // The delivery log's columns for what the console and the statistics look up: a webhook's latest
-            // deliveries, a time window, a status.
-            opts.Schema.For<History.DeliveryLog>()
-                // A webhook's deliveries newest first (ids are version 7 UUIDs: time-ordered), as lists and paging read them.
-                .Duplicate(x => x.WebhookId, configure: index =>
-                {
-                    index.Columns = ["webhook_id", "id"];
-                    index.Name = "mt_doc_deliverylog_idx_webhook_id_id";
-                })
-                // A webhook's statistics from this index alone: its deliveries by creation time, with what is counted.
-                .Duplicate(x => x.AttemptCount, configure: index =>
-                {
-                    index.Columns = ["webhook_id", "created_at"];
-                    index.IncludeColumns = ["status", "duration_ms", "attempt_count"];
-                    index.Name = "mt_doc_deliverylog_idx_webhook_stats";
-                })
-                .Duplicate(x => x.CreatedAt)
-                .Duplicate(x => x.Status)
-                // The window's rows for the overview, read from this index alone (an index-only scan, once vacuum has
-                // marked the pages visible): created_at, and the columns the overview counts and ranks.
-                .Duplicate(x => x.DurationMs!, configure: index =>
-                {
-                    index.Columns = ["created_at"];
-                    index.IncludeColumns = ["webhook_id", "status", "next_attempt_at", "duration_ms"];
-                    index.Name = "mt_doc_deliverylog_idx_window";
-                })
-                .Duplicate(x => x.NextAttemptAt!);
+            // The delivery log's columns and indexes: History.DeliveryLog.ConfigureMarten.
+            opts.Schema.For<History.DeliveryLog>();
             // Read models of the delivery streams, written in the same transaction as their events.
             opts.Projections.Add<History.DeliveryLogProjection>(JasperFx.Events.Projections.ProjectionLifecycle.Inline);
         });
