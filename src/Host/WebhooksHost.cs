@@ -37,11 +37,9 @@ public static partial class WebhooksHost
         var connectionString = builder.AddWebhooksDatabase();
 
         builder.Services.AddSingleton(TimeProvider.System);
-        var dataSource = NpgsqlDataSource.Create(WithAutoPrepare(connectionString));
-        builder.Services.AddSingleton(dataSource);
-        // The container does not dispose instances it was handed: close the pool when the host stops, after Marten and
-        // Wolverine (registered later, so stopped earlier), or every stopped host would keep its connections open.
-        builder.Services.AddHostedService(_ => new DataSourceLifetime(dataSource));
+        // One pool for Marten, Wolverine and the modules' own SQL, owned by the container (closed when the host is
+        // disposed, after Marten and Wolverine stopped), with the host's logging.
+        builder.Services.AddNpgsqlDataSource(WithAutoPrepare(connectionString));
         builder.Services.AddMarten(opts =>
             {
                 opts.DatabaseSchemaName = "webhooks";
@@ -59,7 +57,7 @@ public static partial class WebhooksHost
             .AddAsyncDaemon(DaemonMode.HotCold)
             .IntegrateWithWolverine(integration => integration.MessageStorageSchemaName = "wolverine");
 
-        builder.Services.ConfigureMarten((services, opts) => opts.Logger(new MartenLog(dataSource, services.GetRequiredService<ILogger<IDocumentStore>>())));
+        builder.Services.ConfigureMarten((services, opts) => opts.Logger(new MartenLog(services.GetRequiredService<NpgsqlDataSource>(), services.GetRequiredService<ILogger<IDocumentStore>>())));
         builder.Services.AddDefinitions(builder.Configuration).AddKeySafe(builder.Configuration, builder.Environment).AddDispatch(builder.Configuration);
 
         builder.Host.UseWolverine(opts =>
@@ -156,11 +154,4 @@ public static partial class WebhooksHost
 
         return settings.ConnectionString;
     }
-}
-
-internal sealed class DataSourceLifetime(NpgsqlDataSource dataSource) : IHostedService
-{
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public async Task StopAsync(CancellationToken cancellationToken) => await dataSource.DisposeAsync();
 }
