@@ -38,7 +38,7 @@ public static class ConsoleModule
     /// <summary>The policy every page but sign-in needs: a console sign-in.</summary>
     public static IServiceCollection AddConsole(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<ConsoleOptions>().Bind(configuration.GetSection("Webhooks:Console"))
+        services.AddOptions<ConsoleOptions>().BindConfiguration("Webhooks:Console")
             .Validate(o => o.SessionLifetime > TimeSpan.Zero, "Webhooks:Console:SessionLifetime must be positive.")
             .Validate(o => o.ApiBaseUrl is null || Uri.TryCreate(o.ApiBaseUrl, UriKind.Absolute, out _), "Webhooks:Console:ApiBaseUrl must be an absolute URL.")
             .ValidateOnStart();

@@ -28,13 +28,19 @@ public static class DispatchModule
         services.AddSingleton<OutboundHttp>();
         services.AddSingleton(new TargetLimiter(options.MaxConcurrencyPerTarget));
         services.AddSingleton<DispatchCatalog>();
+        services.AddMemoryCache();
         services.AddSingleton<SecretCache>();
         services.AddSingleton<TargetCaller>();
         services.AddSingleton<Publisher>();
         services.AddSingleton<Idempotency>();
         services.AddSingleton<IdempotencySweep>();
         services.AddHostedService(provider => provider.GetRequiredService<IdempotencySweep>());
-        services.AddSingleton(configuration.GetSection("Webhooks:Bins").Get<Bins.BinOptions>() ?? new Bins.BinOptions());
+        services.AddOptions<Bins.BinOptions>().BindConfiguration(Bins.BinOptions.Section)
+            .Validate(o => o.MaxBins > 0 && o.MaxRequestsPerBin > 0 && o.MaxBodyBytes > 0 && o.MaxHeaderBytes > 0 && o.CapturesPerSecond > 0,
+                $"{Bins.BinOptions.Section}: MaxBins, MaxRequestsPerBin, MaxBodyBytes, MaxHeaderBytes and CapturesPerSecond must be positive.")
+            .Validate(o => o.Lifetime > TimeSpan.Zero, $"{Bins.BinOptions.Section}:Lifetime must be positive.")
+            .ValidateOnStart();
+        services.AddSingleton(provider => provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Bins.BinOptions>>().Value);
         services.AddSingleton<Bins.CaptureLimiter>();
         services.AddSingleton<Bins.PublicAddress>();
         services.AddSingleton<History.Redeliveries>();

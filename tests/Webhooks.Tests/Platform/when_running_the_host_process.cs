@@ -63,6 +63,22 @@ public sealed class when_running_the_host_process : IDisposable
     }
 
     [Fact]
+    public async Task with_an_option_out_of_range_it_refuses_to_start_in_one_line()
+    {
+        // Options bound with ValidateOnStart are checked before anything starts, and said as a message.
+        await using var host = HostProcess.Start(directory, new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["Webhooks__EmbeddedPostgres__DataDirectory"] = Path.Combine(directory, "pg"),
+            ["Webhooks__Bins__Lifetime"] = "-01:00:00",
+        });
+
+        (await host.WaitForExit(TimeSpan.FromSeconds(60))).ShouldBe(1);
+        host.Output.ShouldContain("Webhooks cannot start: Webhooks:Bins:Lifetime must be positive.");
+        host.Output.ShouldNotContain("   at ");
+    }
+
+    [Fact]
     public async Task without_postgres_binaries_it_says_how_to_fix_it()
     {
         await using var host = HostProcess.Start(directory, new Dictionary<string, string>

@@ -18,8 +18,11 @@ using Wolverine.Http;
 namespace Webhooks.Dispatch.Bins;
 
 /// <summary>Limits that keep bins from filling the disk (<c>Webhooks:Bins</c>).</summary>
+/// <summary><c>Webhooks:Bins</c> settings.</summary>
 public sealed class BinOptions
 {
+    public const string Section = "Webhooks:Bins";
+
     public int MaxBins { get; set; } = 50;
     public int MaxRequestsPerBin { get; set; } = 100;
     public int MaxBodyBytes { get; set; } = 64 * 1024;

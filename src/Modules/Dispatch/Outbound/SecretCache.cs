@@ -1,55 +1,42 @@
-using System.Collections.Concurrent;
+using Microsoft.Extensions.Caching.Memory;
 using Webhooks.KeySafe.Contracts;
 using Wolverine;
 
 namespace Webhooks.Dispatch.Outbound;
 
 /// <summary>
-/// Credentials and signing secrets asked of KeySafe (in-process, through its Contracts) and kept in memory briefly.
-/// A rotation or removal on this node drops them at once; other nodes see it within the cache lifetime, or at once
-/// for signing secrets, since a rotation bumps the webhook's version, which every node's catalog follows.
+/// Credentials and signing secrets asked of KeySafe (in-process, through Contracts) and kept in memory briefly (the
+/// host's <see cref="IMemoryCache"/>). A rotation or removal on this node drops them at once; other nodes see it within
+/// the cache lifetime, or at once for signing secrets, since a rotation bumps the webhook's version, which every node's
+/// catalog follows. A previous signing secret is never kept past its end of validity.
 /// </summary>
-public sealed class SecretCache(Wolverine.Runtime.IWolverineRuntime runtime, TimeProvider time, DispatchOptions options)
+public sealed class SecretCache(Wolverine.Runtime.IWolverineRuntime runtime, IMemoryCache cache, TimeProvider time, DispatchOptions options)
 {
-    private readonly ConcurrentDictionary<Guid, (HttpBasicCredential Credential, DateTimeOffset Until)> credentials = new();
-    private readonly ConcurrentDictionary<Guid, (SigningSecrets Secrets, DateTimeOffset Until)> signing = new();
-
-    public async ValueTask<HttpBasicCredential> Credential(Guid keyId, CancellationToken cancellation)
-    {
-        var now = time.GetUtcNow();
-        if (credentials.TryGetValue(keyId, out var cached) && cached.Until > now)
+    public async ValueTask<HttpBasicCredential> Credential(Guid keyId, CancellationToken cancellation) =>
+        await cache.GetOrCreateAsync((nameof(Credential), keyId), async entry =>
         {
-            return cached.Credential;
-        }
+            entry.AbsoluteExpirationRelativeToNow = options.SecretCacheLifetime;
+            return await new Wolverine.Runtime.MessageBus(runtime).InvokeAsync<HttpBasicCredential>(new ResolveHttpBasicCredential(keyId), cancellation);
+        }) ?? throw new InvalidOperationException($"KeySafe answered nothing for key {keyId}.");
 
-        var credential = await new Wolverine.Runtime.MessageBus(runtime).InvokeAsync<HttpBasicCredential>(new ResolveHttpBasicCredential(keyId), cancellation);
-        credentials[keyId] = (credential, now + options.SecretCacheLifetime);
-        return credential;
-    }
-
-    public async ValueTask<SigningSecrets> SigningSecrets(Guid webhookId, CancellationToken cancellation)
-    {
-        var now = time.GetUtcNow();
-        if (signing.TryGetValue(webhookId, out var cached) && cached.Until > now)
+    public async ValueTask<SigningSecrets> SigningSecrets(Guid webhookId, CancellationToken cancellation) =>
+        await cache.GetOrCreateAsync((nameof(SigningSecrets), webhookId), async entry =>
         {
-            return cached.Secrets;
-        }
+            var secrets = await new Wolverine.Runtime.MessageBus(runtime).InvokeAsync<SigningSecrets>(
+                new Definitions.Contracts.ResolveWebhookSigningSecrets(webhookId), cancellation);
+            var lifetime = options.SecretCacheLifetime;
+            if (secrets.PreviousValidUntil is { } previousUntil && previousUntil - time.GetUtcNow() < lifetime)
+            {
+                lifetime = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, (previousUntil - time.GetUtcNow()).Ticks));
+            }
 
-        var secrets = await new Wolverine.Runtime.MessageBus(runtime).InvokeAsync<SigningSecrets>(
-            new Definitions.Contracts.ResolveWebhookSigningSecrets(webhookId), cancellation);
-        var until = now + options.SecretCacheLifetime;
-        if (secrets.PreviousValidUntil is { } previousUntil && previousUntil < until)
-        {
-            until = previousUntil;
-        }
+            entry.AbsoluteExpirationRelativeToNow = lifetime;
+            return secrets;
+        }) ?? throw new InvalidOperationException($"Definitions answered no signing secrets for webhook {webhookId}.");
 
-        signing[webhookId] = (secrets, until);
-        return secrets;
-    }
+    public void ForgetCredential(Guid keyId) => cache.Remove((nameof(Credential), keyId));
 
-    public void ForgetCredential(Guid keyId) => credentials.TryRemove(keyId, out _);
-
-    public void ForgetSigningSecrets(Guid webhookId) => signing.TryRemove(webhookId, out _);
+    public void ForgetSigningSecrets(Guid webhookId) => cache.Remove((nameof(SigningSecrets), webhookId));
 }
 
 /// <summary>KeySafe's notifications: drop what the cache holds of a changed or removed key.</summary>
