@@ -28,12 +28,7 @@ public static class DeleteWebhookEndpoint
         string name, [FromHeader(Name = "If-Match")] string? ifMatch, IQuerySession session, IMessageBus bus, ClaimsPrincipal user,
         CancellationToken cancellation)
     {
-        if (await WebhookLookup.IdOf(session, name, cancellation) is not { } id)
-        {
-            return Results.Problem(WebhookLookup.NotFound(name));
-        }
-
-        var write = await bus.InvokeAsync<WebhookWrite>(new DeleteWebhookCommand(id, name, ifMatch, user.Actor()), cancellation);
+        var write = await WebhookLookup.Change(session, bus, name, id => new DeleteWebhookCommand(id, name, ifMatch, user.Actor()), cancellation);
         return write.Refusal is { } refusal ? Results.Problem(refusal) : Results.NoContent();
     }
 }
@@ -41,9 +36,9 @@ public static class DeleteWebhookEndpoint
 public static class DeleteWebhookHandler
 {
     public static Decision Decide(DeleteWebhookCommand command, Webhook? webhook, DateTimeOffset now) =>
-        webhook is null ? Decision.Refuse(WebhookLookup.NotFound(command.Name))
-        : Versions.Stale(command.IfMatch, webhook.Version, $"The webhook '{webhook.Name}'") is { } stale ? Decision.Refuse(stale)
-        : Decision.Of(new WebhookDeleted(webhook.Id, webhook.Name, command.Actor, now));
+        WebhookLookup.Refusal(webhook, command.Name, command.IfMatch) is { } refusal
+            ? Decision.Refuse(refusal)
+            : Decision.Of(new WebhookDeleted(webhook!.Id, webhook.Name, command.Actor, now));
 
     public static (WebhookWrite, Events, OutgoingMessages) Handle(
         DeleteWebhookCommand command, [WriteAggregate(Required = false)] Webhook? webhook, TimeProvider time) =>

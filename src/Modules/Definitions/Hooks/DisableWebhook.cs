@@ -29,10 +29,9 @@ public static class DisableWebhookEndpoint
     public static async Task<IResult> Post(
         string name, string? reason, [FromHeader(Name = "If-Match")] string? ifMatch, IQuerySession session, IMessageBus bus,
         ClaimsPrincipal user, HttpResponse response, CancellationToken cancellation) =>
-        await WebhookLookup.IdOf(session, name, cancellation) is { } id
-            ? (await bus.InvokeAsync<WebhookWrite>(
-                new DisableWebhookCommand(id, name, ifMatch, WebhookLookup.Blank(reason), user.Actor()), cancellation)).Answer(response, Results.Ok)
-            : Results.Problem(WebhookLookup.NotFound(name));
+        (await WebhookLookup.Change(
+            session, bus, name, id => new DisableWebhookCommand(id, name, ifMatch, WebhookLookup.Blank(reason), user.Actor()), cancellation))
+            .Answer(response, Results.Ok);
 }
 
 public static class DisableWebhookHandler
@@ -41,9 +40,8 @@ public static class DisableWebhookHandler
     public const string SystemActor = "system";
 
     public static Decision Decide(DisableWebhookCommand command, Webhook? webhook, DateTimeOffset now) =>
-        webhook is null ? Decision.Refuse(WebhookLookup.NotFound(command.Name))
-        : Versions.Stale(command.IfMatch, webhook.Version, $"The webhook '{webhook.Name}'") is { } stale ? Decision.Refuse(stale)
-        : !webhook.Enabled ? Decision.Nothing
+        WebhookLookup.Refusal(webhook, command.Name, command.IfMatch) is { } refusal ? Decision.Refuse(refusal)
+        : !webhook!.Enabled ? Decision.Nothing
         : Decision.Of(new WebhookDisabled(webhook.Id, command.Reason, command.Actor, now));
 
     public static (WebhookWrite, Events, OutgoingMessages) Handle(

@@ -26,17 +26,15 @@ public static class EnableWebhookEndpoint
     public static async Task<IResult> Post(
         string name, [FromHeader(Name = "If-Match")] string? ifMatch, IQuerySession session, IMessageBus bus, ClaimsPrincipal user,
         HttpResponse response, CancellationToken cancellation) =>
-        await WebhookLookup.IdOf(session, name, cancellation) is { } id
-            ? (await bus.InvokeAsync<WebhookWrite>(new EnableWebhookCommand(id, name, ifMatch, user.Actor()), cancellation)).Answer(response, Results.Ok)
-            : Results.Problem(WebhookLookup.NotFound(name));
+        (await WebhookLookup.Change(session, bus, name, id => new EnableWebhookCommand(id, name, ifMatch, user.Actor()), cancellation))
+            .Answer(response, Results.Ok);
 }
 
 public static class EnableWebhookHandler
 {
     public static Decision Decide(EnableWebhookCommand command, Webhook? webhook, DateTimeOffset now) =>
-        webhook is null ? Decision.Refuse(WebhookLookup.NotFound(command.Name))
-        : Versions.Stale(command.IfMatch, webhook.Version, $"The webhook '{webhook.Name}'") is { } stale ? Decision.Refuse(stale)
-        : webhook.Enabled ? Decision.Nothing
+        WebhookLookup.Refusal(webhook, command.Name, command.IfMatch) is { } refusal ? Decision.Refuse(refusal)
+        : webhook!.Enabled ? Decision.Nothing
         : Decision.Of(new WebhookEnabled(webhook.Id, command.Actor, now));
 
     public static (WebhookWrite, Events, OutgoingMessages) Handle(

@@ -64,19 +64,14 @@ public static class RotateSigningSecretEndpoint
     public static async Task<IResult> Post(
         string name, IQuerySession session, IMessageBus bus, ClaimsPrincipal user, HttpResponse response, CancellationToken cancellation)
     {
-        if (await WebhookLookup.IdOf(session, name, cancellation) is not { } id)
-        {
-            return Results.Problem(WebhookLookup.NotFound(name));
-        }
-
-        var write = await bus.InvokeAsync<WebhookWrite>(new RotateSigningSecretCommand(id, name, user.Actor()), cancellation);
+        var write = await WebhookLookup.Change(session, bus, name, id => new RotateSigningSecretCommand(id, name, user.Actor()), cancellation);
         if (write.Refusal is { } refusal)
         {
             return Results.Problem(refusal);
         }
 
         // The rotation is one event of the webhook's history; the new secrets are derived from it, nothing else is written.
-        var secrets = await bus.InvokeAsync<SigningSecrets>(new ResolveSigningSecrets(id, write.Webhook!.Signing()), cancellation);
+        var secrets = await bus.InvokeAsync<SigningSecrets>(new ResolveSigningSecrets(write.Webhook!.Id, write.Webhook.Signing()), cancellation);
         response.Headers.CacheControl = "no-store";
         return Results.Ok(new SigningSecretView(secrets.Current, secrets.Previous, secrets.PreviousValidUntil));
     }

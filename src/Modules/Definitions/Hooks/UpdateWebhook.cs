@@ -60,15 +60,12 @@ public static class UpdateWebhookHandler
     /// <summary>Nothing when nothing changes; otherwise the new definition with each changed field's before and after.</summary>
     public static Decision Decide(UpdateWebhookCommand command, Webhook? current, DateTimeOffset now)
     {
-        if (current is null)
+        if (WebhookLookup.Refusal(current, command.Name, command.IfMatch) is { } refusal)
         {
-            return Decision.Refuse(WebhookLookup.NotFound(command.Name));
+            return Decision.Refuse(refusal);
         }
 
-        if (Versions.Stale(command.IfMatch, current.Version, $"The webhook '{current.Name}'") is { } stale)
-        {
-            return Decision.Refuse(stale);
-        }
+        var webhook = current!;
 
         var request = command.Request;
         var description = WebhookLookup.Blank(request.Description);
@@ -76,14 +73,14 @@ public static class UpdateWebhookHandler
         var enabled = request.Enabled ?? true;
         var after = Webhook.Fields(request.Name!, description, request.Application!, request.EventSource!, enabled, request.KeySafeKeyId,
             request.Url!, request.PayloadFormat!, request.PostMode!, trigger);
-        var changes = current.Fields().Zip(after)
+        var changes = webhook.Fields().Zip(after)
             .Where(pair => pair.First.Value != pair.Second.Value)
             .Select(pair => new FieldChange(pair.First.Field, pair.First.Value, pair.Second.Value))
             .ToList();
         return changes.Count == 0
             ? Decision.Nothing
             : Decision.Of(new WebhookUpdated(
-                current.Id, request.Name!, description, request.Application!, request.EventSource!, enabled, request.KeySafeKeyId,
+                webhook.Id, request.Name!, description, request.Application!, request.EventSource!, enabled, request.KeySafeKeyId,
                 request.Url!, request.PayloadFormat!, request.PostMode!, trigger, changes, command.Actor, now));
     }
 

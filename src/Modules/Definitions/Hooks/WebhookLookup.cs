@@ -21,6 +21,20 @@ internal static class WebhookLookup
         Problems.Conflict($"A webhook named '{name}' exists already; names are unique among live webhooks.");
 
     /// <summary>
+    /// A change to the webhook named <paramref name="name"/>: its id resolved here, then <paramref name="command"/>'s
+    /// handler run on its stream; not found is the same 404 whether the name is unknown here or gone by then.
+    /// </summary>
+    public static async Task<WebhookWrite> Change(
+        IQuerySession session, IMessageBus bus, string name, Func<Guid, object> command, CancellationToken cancellation) =>
+        await IdOf(session, name, cancellation) is { } id
+            ? await bus.InvokeAsync<WebhookWrite>(command(id), cancellation)
+            : new WebhookWrite(null, NotFound(name));
+
+    /// <summary>What every change to a named webhook is refused for first: not found (404), or stale against If-Match (412).</summary>
+    public static ProblemDetails? Refusal(Webhook? webhook, string name, string? ifMatch) =>
+        webhook is null ? NotFound(name) : Versions.Stale(ifMatch, webhook.Version, $"The webhook '{webhook.Name}'");
+
+    /// <summary>
     /// Runs a write's handler. A definition or rename that lost a race for its name to one committed meanwhile is
     /// refused by the unique index on names: answered as the same 409 as when the name was taken before.
     /// </summary>
