@@ -52,7 +52,8 @@ public static class DispatchModule
         services.AddHostedService(provider => provider.GetRequiredService<PipelineWatch>());
         services.AddSingleton<BackPressure>();
         services.AddHealthChecks().AddCheck<PipelineHealthCheck>("delivery pipeline", tags: [BuildingBlocks.HealthTags.Ready]);
-        services.AddHostedService<CatalogListener>();
+        services.AddSingleton<CatalogListener>();
+        services.AddHostedService(provider => provider.GetRequiredService<CatalogListener>());
         services.AddSingleton(new BuildingBlocks.RebuildableProjection("DeliveryLog"));
 
         services.ConfigureMarten(opts =>

@@ -36,4 +36,25 @@ public sealed class DispatchCatalogTests
         catalog.Find(id)!.Definition.Version.ShouldBe(3);
         catalog.Routes("crm", "contact-update").ShouldHaveSingleItem();
     }
+
+    [Fact]
+    public void a_full_reload_forgets_what_the_database_no_longer_holds()
+    {
+        var catalog = new DispatchCatalog();
+        var (kept, lost, gone) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        catalog.Apply(new EventSourceView("crm", "contact-update", "Contact", null, "update", null, null, "urn", 1, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow));
+        catalog.Apply(new EventSourceView("erp", "order-update", "Order", null, "update", null, null, "urn", 1, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow));
+        catalog.Apply(Webhook(kept, 1));
+        catalog.Apply(Webhook(lost, 1));
+        catalog.Remove(gone, 2);
+
+        catalog.Retain(new HashSet<Guid> { kept }, new HashSet<(string, string)> { ("crm", "contact-update") });
+
+        catalog.Routes("crm", "contact-update").Select(r => r.Definition.Id).ShouldBe([kept]);
+        catalog.Find(lost).ShouldBeNull();
+        catalog.Knows(gone, 1).ShouldBeFalse("the removal's tombstone went with the database");
+        catalog.Source("erp", "order-update").ShouldBeNull();
+        catalog.HasApplication("erp").ShouldBeFalse();
+        catalog.HasApplication("crm").ShouldBeTrue();
+    }
 }

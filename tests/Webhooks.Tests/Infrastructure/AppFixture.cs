@@ -89,8 +89,8 @@ public abstract class AppTest(AppFixture fixture) : IAsyncLifetime
     public virtual async Task InitializeAsync()
     {
         await Host.ResetAllMartenDataAsync();
-        // Dispatch's in-memory catalog mirrors the database, which was just wiped.
-        Host.Services.GetRequiredService<Webhooks.Dispatch.Routing.DispatchCatalog>().Clear();
+        // Dispatch's in-memory catalog mirrors the database, which was just wiped: a full reload forgets it all.
+        await Host.Services.GetRequiredService<Webhooks.Dispatch.Routing.CatalogListener>().ReloadAll(CancellationToken.None);
     }
 
     public virtual Task DisposeAsync() => Task.CompletedTask;

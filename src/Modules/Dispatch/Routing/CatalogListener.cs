@@ -58,15 +58,19 @@ public sealed partial class CatalogListener(
         }
     }
 
-    private async Task ReloadAll(CancellationToken cancellation)
+    /// <summary>Loads every entry from the database, and forgets those it no longer holds.</summary>
+    public async Task ReloadAll(CancellationToken cancellation)
     {
         await using var session = store.QuerySession();
-        foreach (var source in await session.Query<SourceRecord>().ToListAsync(cancellation))
+        var sources = await session.Query<SourceRecord>().ToListAsync(cancellation);
+        var routes = await session.Query<RouteRecord>().ToListAsync(cancellation);
+        catalog.Retain(routes.Select(r => r.Id).ToHashSet(), sources.Select(s => (s.EventSource.Application, s.EventSource.Name)).ToHashSet());
+        foreach (var source in sources)
         {
             catalog.Apply(source.EventSource);
         }
 
-        foreach (var route in await session.Query<RouteRecord>().ToListAsync(cancellation))
+        foreach (var route in routes)
         {
             Apply(route);
         }

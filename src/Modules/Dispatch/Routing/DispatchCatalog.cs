@@ -119,16 +119,35 @@ public sealed class DispatchCatalog
         }
     }
 
-    /// <summary>Forgets everything (the next notification or reload fills it again); for a database that was wiped.</summary>
-    public void Clear()
+    /// <summary>
+    /// Forgets what the database no longer holds: the webhooks (and their removals) and event sources not among those
+    /// given. A full reload calls it (after a lost connection, or against a database restored or wiped), so the index
+    /// never keeps a route its database has lost.
+    /// </summary>
+    public void Retain(IReadOnlySet<Guid> webhookIds, IReadOnlySet<(string Application, string Name)> sourceKeys)
     {
         lock (gate)
         {
-            byId.Clear();
-            byEventSource.Clear();
-            sources.Clear();
-            applications.Clear();
-            removed.Clear();
+            foreach (var id in byId.Keys.Where(id => !webhookIds.Contains(id)).ToList())
+            {
+                if (byId.TryRemove(id, out var route))
+                {
+                    Detach(route);
+                }
+            }
+
+            foreach (var id in removed.Keys.Where(id => !webhookIds.Contains(id)).ToList())
+            {
+                removed.TryRemove(id, out _);
+            }
+
+            foreach (var key in sources.Keys.Where(key => !sourceKeys.Contains(key)).ToList())
+            {
+                if (sources.TryRemove(key, out _) && applications.AddOrUpdate(key.Item1, 0, (_, count) => count - 1) <= 0)
+                {
+                    applications.TryRemove(key.Item1, out _);
+                }
+            }
         }
     }
 
