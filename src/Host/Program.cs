@@ -13,13 +13,13 @@ catch (StartupException problem)
     return 1;
 }
 
-var app = builder.Build();
+WebApplication app;
 try
 {
+    app = builder.Build();
     // Every ValidateOnStart option now, before anything starts, so a bad one is one clear line (not a host's stack).
     app.Services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
     app.UseWebhooks();
-    return await app.RunJasperFxCommands(args);
 }
 catch (Microsoft.Extensions.Options.OptionsValidationException invalid)
 {
@@ -27,5 +27,13 @@ catch (Microsoft.Extensions.Options.OptionsValidationException invalid)
     await Console.Error.WriteLineAsync($"Webhooks cannot start: {string.Join(" ", invalid.Failures)}");
     return 1;
 }
+catch (InvalidOperationException unreadable) when (unreadable.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
+{
+    // The configuration binder's own words name the key and the value it could not read.
+    await Console.Error.WriteLineAsync($"Webhooks cannot start: {unreadable.Message}");
+    return 1;
+}
+
+return await app.RunJasperFxCommands(args);
 
 public partial class Program;

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Webhooks.Dispatch.Batching;
 using Webhooks.Dispatch.Delivery;
 using Webhooks.Dispatch.Flow;
@@ -18,15 +19,15 @@ namespace Webhooks.Dispatch;
 
 public static class DispatchModule
 {
-    /// <summary>Publishing and delivery: options (read now, so bad ones stop the start), the catalog, outbound HTTP, group commit.</summary>
+    /// <summary>Publishing and delivery: options (validated before the host starts), the catalog, outbound HTTP, group commit.</summary>
     public static IServiceCollection AddDispatch(this IServiceCollection services, IConfiguration configuration)
     {
-        var options = DispatchOptions.From(configuration);
-        services.AddSingleton(options);
-        services.AddSingleton(new SsrfGuard(options.ParsedAllowedNetworks));
+        services.AddDispatchOptions();
+        services.AddSingleton(provider => new SsrfGuard(provider.GetRequiredService<DispatchOptions>().ParsedAllowedNetworks));
         services.TryAddSingleton(HostResolver.System);
         services.AddSingleton<OutboundHttp>();
-        services.AddSingleton(new TargetLimiter(options.MaxConcurrencyPerTarget));
+        services.AddSingleton(provider => new TargetLimiter(provider.GetRequiredService<DispatchOptions>().MaxConcurrencyPerTarget));
+        services.AddSingleton<IWolverineExtension, DispatchDurability>();
         services.AddSingleton<DispatchCatalog>();
         services.AddMemoryCache();
         services.AddSingleton<SecretCache>();
@@ -73,20 +74,16 @@ public static class DispatchModule
             opts.Discovery.IncludeAssembly(typeof(DispatchModule).Assembly);
             // Calls are I/O: many may wait on targets at once; the per-target limiter keeps one target to its share.
             opts.LocalQueueFor<DeliverWebhook>().UseDurableInbox().MaximumParallelMessages(64);
-            // Retries are durable scheduled messages; this is how soon a due one is picked up.
-            opts.Durability.ScheduledJobPollingTime = options.SchedulePollingInterval;
-            opts.Durability.ScheduledJobFirstExecution = options.SchedulePollingInterval;
-            // Due retries are claimed this many per poll: at Wolverine's default (100) a backlog drained at ~100
-            // deliveries/s whatever the host could do (the benchmark's backlog section found it).
-            opts.Durability.RecoveryBatchSize = 1000;
-            // A node that stops writing its heartbeat is declared dead after DeadNodeTimeout (and two more checks);
-            // its accepted deliveries are then released to the living nodes.
-            opts.Durability.StaleNodeTimeout = options.DeadNodeTimeout;
-            opts.Durability.HealthCheckPollingTime = options.HeartbeatInterval;
-            opts.Durability.NodeReassignmentPollingTime = options.HeartbeatInterval;
-            opts.Durability.OrphanedMessageSweepPollingTime = options.HeartbeatInterval;
         });
         return services;
+    }
+
+    /// <summary><c>Webhooks:Dispatch</c>, bound and validated on start; also as <see cref="DispatchOptions"/> itself.</summary>
+    public static IServiceCollection AddDispatchOptions(this IServiceCollection services)
+    {
+        services.AddOptions<DispatchOptions>().BindConfiguration(DispatchOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DispatchOptions>, DispatchOptionsValidator>();
+        return services.AddSingleton(provider => provider.GetRequiredService<IOptions<DispatchOptions>>().Value);
     }
 
     /// <summary>Refuses an event body over <c>Webhooks:Dispatch:MaxEventBytes</c> with 413 before reading it.</summary>
@@ -122,5 +119,26 @@ public static class DispatchModule
 
             await next(context);
         });
+    }
+}
+
+/// <summary>Wolverine's durability agents as <c>Webhooks:Dispatch</c> sets them (Wolverine applies extensions from the container).</summary>
+internal sealed class DispatchDurability(IOptions<DispatchOptions> configured) : IWolverineExtension
+{
+    public void Configure(WolverineOptions opts)
+    {
+        var options = configured.Value;
+        // Retries are durable scheduled messages; this is how soon a due one is picked up.
+        opts.Durability.ScheduledJobPollingTime = options.SchedulePollingInterval;
+        opts.Durability.ScheduledJobFirstExecution = options.SchedulePollingInterval;
+        // Due retries are claimed this many per poll: at Wolverine's default (100) a backlog drained at ~100
+        // deliveries/s whatever the host could do (the benchmark's backlog section found it).
+        opts.Durability.RecoveryBatchSize = 1000;
+        // A node that stops writing its heartbeat is declared dead after DeadNodeTimeout (and two more checks);
+        // its accepted deliveries are then released to the living nodes.
+        opts.Durability.StaleNodeTimeout = options.DeadNodeTimeout;
+        opts.Durability.HealthCheckPollingTime = options.HeartbeatInterval;
+        opts.Durability.NodeReassignmentPollingTime = options.HeartbeatInterval;
+        opts.Durability.OrphanedMessageSweepPollingTime = options.HeartbeatInterval;
     }
 }

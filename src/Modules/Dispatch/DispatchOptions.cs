@@ -1,6 +1,5 @@
 using System.Net;
-using Microsoft.Extensions.Configuration;
-using Webhooks.BuildingBlocks;
+using Microsoft.Extensions.Options;
 
 namespace Webhooks.Dispatch;
 
@@ -103,33 +102,22 @@ public sealed class DispatchOptions
     /// <summary>How often each node writes its heartbeat: a sixth of <see cref="DeadNodeTimeout"/>, between 1 and 10 seconds.</summary>
     public TimeSpan HeartbeatInterval => TimeSpan.FromTicks(Math.Clamp(DeadNodeTimeout.Ticks / 6, TimeSpan.TicksPerSecond, 10 * TimeSpan.TicksPerSecond));
 
-    public IReadOnlyList<IPNetwork> ParsedAllowedNetworks { get; private set; } = [];
+    /// <summary>The <see cref="AllowedNetworks"/> that parse (the validator names those that do not).</summary>
+    public IReadOnlyList<IPNetwork> ParsedAllowedNetworks =>
+        AllowedNetworks.Select(cidr => IPNetwork.TryParse(cidr, out var network) ? network : (IPNetwork?)null).OfType<IPNetwork>().ToList();
 
-    public static DispatchOptions From(IConfiguration configuration)
+    public const string Section = "Webhooks:Dispatch";
+}
+
+/// <summary>Every rule <c>Webhooks:Dispatch</c> must follow, checked before the host starts; each failure says how to fix it.</summary>
+public sealed class DispatchOptionsValidator : IValidateOptions<DispatchOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DispatchOptions options)
     {
-        DispatchOptions options;
-        try
-        {
-            options = configuration.GetSection("Webhooks:Dispatch").Get<DispatchOptions>() ?? new DispatchOptions();
-        }
-        catch (InvalidOperationException unreadable)
-        {
-            // The binder's own words name the key and the value it could not convert.
-            throw new StartupException($"Webhooks:Dispatch is not valid: {unreadable.Message}");
-        }
-
         var problems = new List<string>();
-        var networks = new List<IPNetwork>();
-        foreach (var cidr in options.AllowedNetworks)
+        foreach (var cidr in options.AllowedNetworks.Where(cidr => !IPNetwork.TryParse(cidr, out _)))
         {
-            if (IPNetwork.TryParse(cidr, out var network))
-            {
-                networks.Add(network);
-            }
-            else
-            {
-                problems.Add($"AllowedNetworks: '{cidr}' is not a CIDR range such as 10.0.0.0/8 or ::1/128.");
-            }
+            problems.Add($"AllowedNetworks: '{cidr}' is not a CIDR range such as 10.0.0.0/8 or ::1/128.");
         }
 
         if (options.Proxy is { Length: > 0 } proxy
@@ -173,12 +161,8 @@ public sealed class DispatchOptions
             problems.Add("MaxEventBytes must be at least 1024 and MaxConcurrencyPerTarget at least 1.");
         }
 
-        if (problems.Count > 0)
-        {
-            throw new StartupException("Webhooks:Dispatch is not valid:\n  " + string.Join("\n  ", problems));
-        }
-
-        options.ParsedAllowedNetworks = networks;
-        return options;
+        return problems.Count == 0
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail($"{DispatchOptions.Section} is not valid: " + string.Join(" ", problems));
     }
 }
