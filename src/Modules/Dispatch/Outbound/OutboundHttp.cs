@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Reflection;
+using System.Threading.RateLimiting;
 
 namespace Webhooks.Dispatch.Outbound;
 
@@ -75,32 +76,55 @@ public sealed class OutboundHttp : IDisposable
 }
 
 /// <summary>
-/// At most N calls in flight per target (scheme, host, port). A call that finds its target full waits a moment (a
-/// fast target frees a place within it); if the target is still full, the caller puts the delivery back for later
-/// instead of holding a handler, so a slow target holds only its share of the handlers.
+/// At most N calls in flight per target (scheme, host, port): a concurrency limiter per target, in .NET's
+/// <see cref="PartitionedRateLimiter"/> (idle targets' limiters are dropped, so many targets do not grow it for good).
+/// A call that finds its target full waits a moment in its queue (a fast target frees a place within it); if the
+/// target is still full, the caller puts the delivery back for later instead of holding a handler, so a slow target
+/// holds only its share of the handlers.
 /// </summary>
-public sealed class TargetLimiter(int perTarget)
+public sealed class TargetLimiter(int perTarget) : IDisposable
 {
     public static readonly TimeSpan Patience = TimeSpan.FromMilliseconds(100);
 
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> targets = new(StringComparer.OrdinalIgnoreCase);
+    private readonly PartitionedRateLimiter<string> limiter = PartitionedRateLimiter.Create<string, string>(
+        target => RateLimitPartition.GetConcurrencyLimiter(target, _ => new ConcurrencyLimiterOptions
+        {
+            PermitLimit = perTarget,
+            QueueLimit = int.MaxValue,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        }),
+        StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>A place among the target's calls (dispose it when the call is over), or null when none came in time.</summary>
     public async Task<IDisposable?> TryEnter(Uri url, CancellationToken cancellation)
     {
-        var gate = targets.GetOrAdd($"{url.Scheme}://{url.Authority}", _ => new SemaphoreSlim(perTarget, perTarget));
-        return await gate.WaitAsync(Patience, cancellation) ? new Lease(gate) : null;
-    }
-
-    private sealed class Lease(SemaphoreSlim gate) : IDisposable
-    {
-        private int released;
-
-        public void Dispose()
+        var target = $"{url.Scheme}://{url.Authority}";
+        var lease = limiter.AttemptAcquire(target);
+        if (lease.IsAcquired)
         {
-            if (Interlocked.Exchange(ref released, 1) == 0)
-            {
-                gate.Release();
-            }
+            return lease;
         }
+
+        lease.Dispose();
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        patience.CancelAfter(Patience);
+        try
+        {
+            lease = await limiter.AcquireAsync(target, 1, patience.Token);
+        }
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+        {
+            return null;
+        }
+
+        if (lease.IsAcquired)
+        {
+            return lease;
+        }
+
+        lease.Dispose();
+        return null;
     }
+
+    public void Dispose() => limiter.Dispose();
 }
