@@ -169,3 +169,10 @@ public sealed partial class ChangeEntryProjection : EventProjection
         }
     }
 }
+
+/// <summary>A command that says who acts: its handler's Marten session names them in each event's metadata.</summary>
+public interface IActorCommand
+{
+    /// <summary>The acting API key's name, or <c>system</c>.</summary>
+    string Actor { get; }
+}

@@ -63,6 +63,7 @@ public static partial class WebhooksHost
         builder.Host.UseWolverine(opts =>
         {
             opts.Policies.AutoApplyTransactions();
+            opts.Policies.AddMiddleware(typeof(Api.CommandActorStamp), Api.CommandActorStamp.Applies);
             opts.Policies.UseDurableLocalQueues();
             opts.MultipleHandlerBehavior = MultipleHandlerBehavior.Separated;
             // Two writers raced on one stream or document: try again on fresh state before giving up.

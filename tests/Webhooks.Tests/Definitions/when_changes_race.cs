@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Refit;
 using Webhooks.Definitions.Contracts;
 using Webhooks.Tests.Infrastructure;
@@ -105,6 +106,22 @@ public sealed class when_changes_race(AppFixture fixture, Xunit.Abstractions.ITe
         var now = await admin.GetSigningSecret("notify-crm");
         won.Select(r => r.Secret).ShouldContain(now.Secret);
         now.PreviousSecret.ShouldBeOneOf([first.Secret, .. won.Select(r => r.Secret)]);
+    }
+
+    [Fact]
+    public async Task each_event_of_a_webhook_and_a_key_names_who_caused_it_in_its_metadata()
+    {
+        // The changes run in command handlers and aggregate endpoints: their sessions are stamped with the actor.
+        await Fixture.Catalog();
+        var key = await Fixture.CreatedKey();
+        await Fixture.Client(TestKeys.KeySafe).UpdateKey(key.Id, new Webhooks.KeySafe.Contracts.UpdateKey("renamed", null));
+        var webhook = await Fixture.DefinedWebhook(DefinitionsSetup.Webhook() with { KeySafeKeyId = key.Id });
+        await Fixture.Client(TestKeys.Admin).DisableWebhook("notify-crm");
+        await Fixture.Client(TestKeys.Admin).RotateSigningSecret("notify-crm");
+
+        await using var session = Host.Services.GetRequiredService<Marten.IDocumentStore>().QuerySession();
+        (await session.Events.FetchStreamAsync(webhook.Id)).Select(e => e.UserName).ShouldBe(["admin", "admin", "admin"]);
+        (await session.Events.FetchStreamAsync(key.Id)).Select(e => e.UserName).ShouldBe(["keysafe", "keysafe"]);
     }
 
     private static async Task<HttpStatusCode> Attempt(Func<Task> call, HttpStatusCode success)

@@ -9,8 +9,36 @@ using Webhooks.Contracts;
 using Webhooks.Definitions.Contracts;
 using Wolverine;
 using Wolverine.Http;
+using Wolverine.Marten;
 
 namespace Webhooks.Definitions.Catalog;
+
+/// <summary>Registers (or changes) the event source whose stream is <paramref name="EventSourceId"/>.</summary>
+public sealed record RegisterEventSourceCommand(Guid EventSourceId, string Application, string Name, RegisterEventSource Request, string Actor) : BuildingBlocks.IActorCommand;
+
+/// <summary>The event source after a registration, and whether it was new.</summary>
+public sealed record EventSourceWrite(EventSourceView View, bool Created);
+
+public static class RegisterEventSourceHandler
+{
+    /// <summary>The decision (<see cref="RegisterEventSourceEndpoint.Decide"/>) in Wolverine's aggregate workflow.</summary>
+    public static (EventSourceWrite, Events, OutgoingMessages) Handle(
+        RegisterEventSourceCommand command, [WriteAggregate(Required = false)] EventSource? current, TimeProvider time)
+    {
+        var decided = RegisterEventSourceEndpoint.Decide(
+            current, command.EventSourceId, command.Application, command.Name, command.Request, command.Actor, time.GetUtcNow());
+        var next = decided switch
+        {
+            EventSourceRegistered registered => EventSource.Create(registered),
+            EventSourceUpdated changed => current!.Apply(changed),
+            _ => current!,
+        };
+        var view = next.ToView();
+        return decided is null
+            ? (new EventSourceWrite(view, false), [], [])
+            : (new EventSourceWrite(view, current is null), [decided], [new EventSourceChanged(view)]);
+    }
+}
 
 public static class RegisterEventSourceEndpoint
 {
@@ -65,32 +93,13 @@ public static class RegisterEventSourceEndpoint
     [ProducesResponseType<EventSourceView>(StatusCodes.Status200OK)]
     [ProducesResponseType<EventSourceView>(StatusCodes.Status201Created)]
     [ProducesResponseType<ValidationProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
-    public static async Task<(IResult, OutgoingMessages)> Put(
-        string application,
-        string name,
-        RegisterEventSource request,
-        IDocumentSession session,
-        ClaimsPrincipal user,
-        TimeProvider time,
-        CancellationToken cancellation)
+    public static async Task<IResult> Put(
+        string application, string name, RegisterEventSource request, IMessageBus bus, ClaimsPrincipal user, CancellationToken cancellation)
     {
-        var id = EventSource.StreamId(application, name);
-        var stream = await session.Events.FetchForWriting<EventSource>(id, cancellation);
-        var current = stream.Aggregate;
-
-        switch (Decide(current, id, application, name, request, user.Actor(), time.GetUtcNow()))
-        {
-            case EventSourceRegistered registered:
-                stream.AppendOne(registered);
-                var created = EventSource.Create(registered).ToView();
-                return (Results.Created($"/applications/{application}/event-sources/{name}", created), [new EventSourceChanged(created)]);
-            case EventSourceUpdated changed:
-                stream.AppendOne(changed);
-                var view = current!.Apply(changed).ToView();
-                return (Results.Ok(view), [new EventSourceChanged(view)]);
-            default:
-                return (Results.Ok(current!.ToView()), []);
-        }
+        // The stream id follows from the two route values; the registration itself is the handler's, on that stream.
+        var write = await bus.InvokeAsync<EventSourceWrite>(
+            new RegisterEventSourceCommand(EventSource.StreamId(application, name), application, name, request, user.Actor()), cancellation);
+        return write.Created ? Results.Created($"/applications/{application}/event-sources/{name}", write.View) : Results.Ok(write.View);
     }
 
     /// <summary>The event a registration produces: registered, changed (naming the fields), or none when nothing differs.</summary>

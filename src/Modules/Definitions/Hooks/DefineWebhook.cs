@@ -13,7 +13,7 @@ using Wolverine.Marten;
 namespace Webhooks.Definitions.Hooks;
 
 /// <summary>Defines webhook <paramref name="WebhookId"/> as <paramref name="Request"/> says (checked already).</summary>
-public sealed record DefineWebhookCommand(Guid WebhookId, DefineWebhook Request, string Actor);
+public sealed record DefineWebhookCommand(Guid WebhookId, DefineWebhook Request, string Actor) : BuildingBlocks.IActorCommand;
 
 public static class DefineWebhookEndpoint
 {

@@ -11,7 +11,7 @@ using Wolverine.Marten;
 
 namespace Webhooks.Definitions.Hooks;
 
-public sealed record DeleteWebhookCommand(Guid WebhookId, string Name, string? IfMatch, string Actor);
+public sealed record DeleteWebhookCommand(Guid WebhookId, string Name, string? IfMatch, string Actor) : BuildingBlocks.IActorCommand;
 
 public static class DeleteWebhookEndpoint
 {

@@ -12,7 +12,7 @@ using Wolverine.Marten;
 
 namespace Webhooks.Definitions.Hooks;
 
-public sealed record DisableWebhookCommand(Guid WebhookId, string Name, string? IfMatch, string? Reason, string Actor);
+public sealed record DisableWebhookCommand(Guid WebhookId, string Name, string? IfMatch, string? Reason, string Actor) : BuildingBlocks.IActorCommand;
 
 public static class DisableWebhookEndpoint
 {

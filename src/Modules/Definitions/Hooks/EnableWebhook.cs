@@ -12,7 +12,7 @@ using Wolverine.Marten;
 
 namespace Webhooks.Definitions.Hooks;
 
-public sealed record EnableWebhookCommand(Guid WebhookId, string Name, string? IfMatch, string Actor);
+public sealed record EnableWebhookCommand(Guid WebhookId, string Name, string? IfMatch, string Actor) : BuildingBlocks.IActorCommand;
 
 public static class EnableWebhookEndpoint
 {

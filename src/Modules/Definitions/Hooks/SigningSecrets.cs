@@ -51,7 +51,7 @@ public static class ResolveWebhookSigningSecretsHandler
     }
 }
 
-public sealed record RotateSigningSecretCommand(Guid WebhookId, string Name, string Actor);
+public sealed record RotateSigningSecretCommand(Guid WebhookId, string Name, string Actor) : BuildingBlocks.IActorCommand;
 
 public static class RotateSigningSecretEndpoint
 {

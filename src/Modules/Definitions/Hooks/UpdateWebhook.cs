@@ -13,7 +13,7 @@ using Wolverine.Marten;
 namespace Webhooks.Definitions.Hooks;
 
 /// <summary>Replaces webhook <paramref name="WebhookId"/>'s definition, if it is still at <paramref name="IfMatch"/>'s version.</summary>
-public sealed record UpdateWebhookCommand(Guid WebhookId, string Name, string? IfMatch, DefineWebhook Request, string Actor);
+public sealed record UpdateWebhookCommand(Guid WebhookId, string Name, string? IfMatch, DefineWebhook Request, string Actor) : BuildingBlocks.IActorCommand;
 
 public static class UpdateWebhookEndpoint
 {

@@ -25,6 +25,7 @@ namespace Internal.Generated.WolverineHandlers
             // The actual message body
             var defineWebhookCommand = (Webhooks.Definitions.Hooks.DefineWebhookCommand)context.Envelope.Message;
 
+            Webhooks.Host.Api.CommandActorStamp.Before(documentSession, context.Envelope);
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "Webhooks.Definitions.Hooks.DefineWebhookHandler");
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Webhooks.Definitions.Hooks.DefineWebhookHandler");
             

@@ -25,6 +25,7 @@ namespace Internal.Generated.WolverineHandlers
             // The actual message body
             var enableWebhookCommand = (Webhooks.Definitions.Hooks.EnableWebhookCommand)context.Envelope.Message;
 
+            Webhooks.Host.Api.CommandActorStamp.Before(documentSession, context.Envelope);
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "Webhooks.Definitions.Hooks.EnableWebhookHandler");
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Webhooks.Definitions.Hooks.EnableWebhookHandler");
             // Loading Marten aggregate as part of the aggregate handler workflow

@@ -32,6 +32,7 @@ namespace Internal.Generated.WolverineHandlers
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Webhooks.KeySafe.Keys.UpdateKeyEndpoint").SetTag("http.route", "/keysafe/keys/{id}").SetTag("http.request.method", "PATCH");
+            Webhooks.Host.Api.ActorStamp.Before(documentSession, httpContext.User);
             // Reading the request body via JSON deserialization
             var (request, jsonContinue) = await ReadJsonAsync<Webhooks.KeySafe.Contracts.UpdateKey>(httpContext);
             if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;

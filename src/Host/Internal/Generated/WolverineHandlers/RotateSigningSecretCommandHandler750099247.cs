@@ -28,6 +28,7 @@ namespace Internal.Generated.WolverineHandlers
             // The actual message body
             var rotateSigningSecretCommand = (Webhooks.Definitions.Hooks.RotateSigningSecretCommand)context.Envelope.Message;
 
+            Webhooks.Host.Api.CommandActorStamp.Before(documentSession, context.Envelope);
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "Webhooks.Definitions.Hooks.RotateSigningSecretHandler");
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Webhooks.Definitions.Hooks.RotateSigningSecretHandler");
             // Loading Marten aggregate as part of the aggregate handler workflow

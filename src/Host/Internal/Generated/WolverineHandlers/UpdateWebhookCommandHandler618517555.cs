@@ -25,6 +25,7 @@ namespace Internal.Generated.WolverineHandlers
             // The actual message body
             var updateWebhookCommand = (Webhooks.Definitions.Hooks.UpdateWebhookCommand)context.Envelope.Message;
 
+            Webhooks.Host.Api.CommandActorStamp.Before(documentSession, context.Envelope);
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "Webhooks.Definitions.Hooks.UpdateWebhookHandler");
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Webhooks.Definitions.Hooks.UpdateWebhookHandler");
             // Loading Marten aggregate as part of the aggregate handler workflow
