@@ -143,8 +143,10 @@ public sealed class when_using_request_bins(AppFixture fixture) : AppTest(fixtur
         var other = await Fixture.Client(TestKeys.Admin).CreateBin();
 
         // 300, 24 at a time (each capture holds a database connection), against 120 at once (twice CapturesPerSecond = 60
-        // in the test host): done in well under a second on any machine, so the bucket cannot refill meanwhile.
+        // in the test host). Usually done in well under a second; on a loaded machine the bucket refills 60 a second
+        // meanwhile, and the bound allows for exactly that.
         using var lanes = new SemaphoreSlim(24);
+        var started = System.Diagnostics.Stopwatch.StartNew();
         var answers = await Task.WhenAll(Enumerable.Range(0, 300).Select(_ => Task.Run(async () =>
         {
             await lanes.WaitAsync();
@@ -159,7 +161,8 @@ public sealed class when_using_request_bins(AppFixture fixture) : AppTest(fixtur
             }
         })));
 
-        answers.Count(a => a.Item1 == 200).ShouldBeInRange(120, 180);
+        var refills = (int)Math.Ceiling(started.Elapsed.TotalSeconds);
+        answers.Count(a => a.Item1 == 200).ShouldBeInRange(120, 120 + (60 * refills), $"{started.Elapsed.TotalSeconds:0.00} s for 300 captures");
         answers.Where(a => a.Item1 != 200).ShouldAllBe(a => a.Item1 == 429 && a.Delta == TimeSpan.FromSeconds(1));
         await Host.Scenario(s =>
         {
