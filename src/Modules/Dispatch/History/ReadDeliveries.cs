@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using System.Text;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
@@ -6,11 +5,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Webhooks.BuildingBlocks;
 using Webhooks.Contracts;
-using Webhooks.Definitions.Contracts;
-using Webhooks.Dispatch.Batching;
 using Webhooks.Dispatch.Contracts;
 using Webhooks.Dispatch.Delivery;
-using Webhooks.Dispatch.Rendering;
 using Webhooks.Dispatch.Routing;
 using Wolverine.Http;
 

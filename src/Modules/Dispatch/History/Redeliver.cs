@@ -1,12 +1,10 @@
 using System.Security.Claims;
-using System.Text;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Webhooks.BuildingBlocks;
 using Webhooks.Contracts;
-using Webhooks.Definitions.Contracts;
 using Webhooks.Dispatch.Batching;
 using Webhooks.Dispatch.Contracts;
 using Webhooks.Dispatch.Delivery;

@@ -73,29 +73,38 @@ public sealed class SigningRootSeed(SecretBox box, IServiceProvider services) : 
 /// <summary>
 /// Derives signing secrets (Standard Webhooks: <c>whsec_</c> + base64 of 32 bytes): HMAC-SHA256 of the signing root
 /// over the holder's id and the generation. Nothing is written to issue or rotate one; a holder's own history says
-/// which generation signs. The root is read by key each time (one indexed lookup: secrets are cached by their users),
-/// and opened once per sealing, so a root rewrapped or replaced by another host is followed at once.
+/// which generation signs. The root is read by key once per question (one indexed lookup: secrets are cached by their
+/// users), and opened once per sealing, so a root rewrapped or replaced by another host is followed at once.
 /// </summary>
 public sealed class SigningSecretDeriver(SecretBox box)
 {
     public const string Prefix = "whsec_";
 
-    private (string Nonce, byte[] Root)? opened;
+    // One reference, swapped whole: a reader never pairs one sealing's nonce with another's key.
+    private OpenedRoot? opened;
 
-    public async ValueTask<string> Derive(IQuerySession session, Guid holderId, long generation, CancellationToken cancellation)
+    /// <summary>The root as stored now (one read by key), opened once per sealing.</summary>
+    public async ValueTask<OpenedRoot> Root(IQuerySession session, CancellationToken cancellation)
     {
         var sealedRoot = await session.LoadAsync<SigningRoot>(SigningRoot.RootId, cancellation) ?? throw new SecretUnavailableException(
             "KeySafe has no signing root yet: it is created when the host starts (Marten's initial data); start the host once against this database.");
-        var root = opened is { } known && known.Nonce == sealedRoot.Sealed.Nonce ? known.Root : Open(sealedRoot);
-        var message = Encoding.ASCII.GetBytes($"webhooks-signing:{holderId:N}:{generation}");
-        return Prefix + Convert.ToBase64String(HMACSHA256.HashData(root, message));
+        if (Volatile.Read(ref opened) is { } known && known.Nonce == sealedRoot.Sealed.Nonce)
+        {
+            return known;
+        }
+
+        var root = new OpenedRoot(sealedRoot.Sealed.Nonce, box.Open(SigningRoot.RootId, sealedRoot.Sealed));
+        Volatile.Write(ref opened, root);
+        return root;
     }
 
-    private byte[] Open(SigningRoot sealedRoot)
+    /// <summary>An opened signing root: derives a holder's secret of a generation.</summary>
+    public sealed class OpenedRoot(string nonce, byte[] key)
     {
-        var root = box.Open(SigningRoot.RootId, sealedRoot.Sealed);
-        opened = (sealedRoot.Sealed.Nonce, root);
-        return root;
+        public string Nonce { get; } = nonce;
+
+        public string Derive(Guid holderId, long generation) =>
+            Prefix + Convert.ToBase64String(HMACSHA256.HashData(key, Encoding.ASCII.GetBytes($"webhooks-signing:{holderId:N}:{generation}")));
     }
 }
 
@@ -114,7 +123,7 @@ public static class SigningSecretHandler
             // Issued before derivation: the stored secrets as they were (one never stored was never shown: derive it).
             if (stored is null)
             {
-                return new SigningSecrets(holder, await deriver.Derive(session, holder, 0, cancellation), null, null);
+                return new SigningSecrets(holder, (await deriver.Root(session, cancellation)).Derive(holder, 0), null, null);
             }
 
             var previousValid = stored.Previous is not null && stored.PreviousValidUntil > now;
@@ -123,7 +132,8 @@ public static class SigningSecretHandler
                 previousValid ? stored.PreviousValidUntil : null);
         }
 
-        var current = await deriver.Derive(session, holder, state.Generation, cancellation);
+        var root = await deriver.Root(session, cancellation);
+        var current = root.Derive(holder, state.Generation);
         if (state.PreviousValidUntil is not { } until || until <= now)
         {
             return new SigningSecrets(holder, current, null, null);
@@ -131,7 +141,7 @@ public static class SigningSecretHandler
 
         var previous = state.PreviousStored && stored is not null
             ? Open(box, holder, stored.Current)
-            : await deriver.Derive(session, holder, state.Generation - 1, cancellation);
+            : root.Derive(holder, state.Generation - 1);
         return new SigningSecrets(holder, current, previous, until);
     }
 
