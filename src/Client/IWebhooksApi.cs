@@ -170,6 +170,16 @@ public interface IWebhooksApi
     [Post("/events")]
     Task<PublishResponse> PublishEvent([Body] PublishEntityEvent entityEvent, [Header("Idempotency-Key")] string? idempotencyKey = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Publishes 1 to 1,000 events at once (publisher role), recorded in one commit. Each event's result (in order) has
+    /// the status <c>POST /events</c> would have answered: a veto or a refused event is a result, not an exception.
+    /// Each event may carry its own <see cref="PublishEntityEvent.IdempotencyKey"/>.
+    /// </summary>
+    /// <param name="batch">The events.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Post("/events/batch")]
+    Task<PublishBatchResponse> PublishEvents([Body] PublishEntityEvents batch, CancellationToken cancellationToken = default);
+
     /// <summary>Deliveries, newest first (auditor or admin role).</summary>
     /// <param name="webhook">Only this webhook's.</param>
     /// <param name="status">Only pending, succeeded, failed or skipped ones.</param>

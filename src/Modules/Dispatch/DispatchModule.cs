@@ -86,15 +86,22 @@ public static class DispatchModule
         return services.AddSingleton(provider => provider.GetRequiredService<IOptions<DispatchOptions>>().Value);
     }
 
-    /// <summary>Refuses an event body over <c>Webhooks:Dispatch:MaxEventBytes</c> with 413 before reading it.</summary>
+    /// <summary>
+    /// Refuses an event body over <c>Webhooks:Dispatch:MaxEventBytes</c> (a batch's over <c>MaxBatchBytes</c>) with 413
+    /// before reading it.
+    /// </summary>
     public static IApplicationBuilder UseDispatch(this IApplicationBuilder app)
     {
         var options = app.ApplicationServices.GetRequiredService<DispatchOptions>();
         return app.Use(async (context, next) =>
         {
-            if (HttpMethods.IsPost(context.Request.Method) && context.Request.Path.Equals("/events", StringComparison.OrdinalIgnoreCase))
+            var (max, setting, what) = !HttpMethods.IsPost(context.Request.Method) ? (0L, "", "")
+                : context.Request.Path.Equals("/events", StringComparison.OrdinalIgnoreCase) ? (options.MaxEventBytes, "MaxEventBytes", "An event body")
+                : context.Request.Path.Equals("/events/batch", StringComparison.OrdinalIgnoreCase) ? (options.MaxBatchBytes, "MaxBatchBytes", "A batch's body")
+                : (0L, "", "");
+            if (max > 0)
             {
-                if (context.Request.ContentLength > options.MaxEventBytes)
+                if (context.Request.ContentLength > max)
                 {
                     context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
                     await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
@@ -105,7 +112,7 @@ public static class DispatchModule
                             Type = "urn:webhooks:too-large",
                             Title = "Event too large",
                             Status = StatusCodes.Status413PayloadTooLarge,
-                            Detail = $"An event body may be at most {options.MaxEventBytes} bytes (Webhooks:Dispatch:MaxEventBytes); this one is {context.Request.ContentLength}.",
+                            Detail = $"{what} may be at most {max} bytes (Webhooks:Dispatch:{setting}); this one is {context.Request.ContentLength}.",
                         },
                     });
                     return;
@@ -113,7 +120,7 @@ public static class DispatchModule
 
                 if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
                 {
-                    limit.MaxRequestBodySize = options.MaxEventBytes;
+                    limit.MaxRequestBodySize = max;
                 }
             }
 

@@ -43,6 +43,12 @@ public sealed class DispatchOptions
 
     public long MaxEventBytes { get; set; } = 262_144;
 
+    /// <summary>The largest body <c>POST /events/batch</c> takes (each event's record is still held to <see cref="MaxEventBytes"/>).</summary>
+    public long MaxBatchBytes { get; set; } = 8_388_608;
+
+    /// <summary>How many events of a batch are prepared at once (their Idempotency-Keys claimed, their sync webhooks called).</summary>
+    public int BatchParallelism { get; set; } = 16;
+
     /// <summary>An HTTP proxy for outbound calls (http://host:port). Environment proxies are ignored; the address guard still judges each target.</summary>
     public string? Proxy { get; set; }
 
@@ -159,6 +165,11 @@ public sealed class DispatchOptionsValidator : IValidateOptions<DispatchOptions>
         if (options.MaxEventBytes < 1024 || options.MaxConcurrencyPerTarget < 1)
         {
             problems.Add("MaxEventBytes must be at least 1024 and MaxConcurrencyPerTarget at least 1.");
+        }
+
+        if (options.MaxBatchBytes < options.MaxEventBytes || options.BatchParallelism < 1)
+        {
+            problems.Add("MaxBatchBytes must be at least MaxEventBytes, and BatchParallelism at least 1.");
         }
 
         return problems.Count == 0

@@ -170,6 +170,92 @@ public sealed class FaultRig : IAsyncDisposable
         })));
     }
 
+    /// <summary>
+    /// Publishes events "0" ... "count-1" through <c>POST /events/batch</c>, <paramref name="batchSize"/> at a time with
+    /// <paramref name="parallel"/> callers, each event with its Idempotency-Key, as a careful batch client would: a
+    /// batch that fails (5xx, no answer) is sent again whole, and an event answered 409 (key in flight) or 503 is sent
+    /// again in the next try; any other status but 202 fails.
+    /// </summary>
+    public Task PublishAllInBatches(int count, int batchSize, int parallel, Func<int, Uri> pick, TimeSpan? giveUpAfter = null)
+    {
+        var next = -1;
+        var deadline = DateTime.UtcNow + (giveUpAfter ?? TimeSpan.FromMinutes(3));
+        var batches = (count + batchSize - 1) / batchSize;
+        return Task.WhenAll(Enumerable.Range(0, parallel).Select(_ => Task.Run(async () =>
+        {
+            int b;
+            while ((b = Interlocked.Increment(ref next)) < batches)
+            {
+                var waiting = Enumerable.Range(b * batchSize, Math.Min(batchSize, count - (b * batchSize)))
+                    .Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+                for (var attempt = 0; waiting.Count > 0; attempt++)
+                {
+                    var address = pick(attempt);
+                    try
+                    {
+                        waiting = await SendBatch(address, waiting);
+                    }
+                    catch (Exception e) when (e is HttpRequestException or TaskCanceledException or ServerError)
+                    {
+                        Resent.AddOrUpdate(e is ServerError server ? server.Answer : e.GetType().Name, 1, (_, n) => n + 1);
+                    }
+
+                    if (waiting.Count > 0)
+                    {
+                        if (DateTime.UtcNow > deadline)
+                        {
+                            throw new TimeoutException($"Events {string.Join(", ", waiting.Take(5))}... were not accepted by {deadline}.");
+                        }
+
+                        await Task.Delay(200);
+                    }
+                }
+            }
+        })));
+    }
+
+    /// <summary>Sends one batch; returns the events to send again (409 in flight, 503).</summary>
+    private async Task<List<string>> SendBatch(Uri host, List<string> ids)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(host, "/events/batch"))
+        {
+            Content = JsonContent.Create(new
+            {
+                events = ids.Select(id => new { application = Application, eventSource = EventSource, actionBy = "faults", record = new { h_pk_id = id }, idempotencyKey = id }),
+            }),
+        };
+        using var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        if ((int)response.StatusCode >= 500)
+        {
+            throw new ServerError($"batch {(int)response.StatusCode}", text);
+        }
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, text);
+        var results = JsonDocument.Parse(text).RootElement.GetProperty("results").EnumerateArray().Select(r => r.Clone()).ToList();
+        results.Count.ShouldBe(ids.Count);
+        var again = new List<string>();
+        for (var i = 0; i < ids.Count; i++)
+        {
+            var status = results[i].GetProperty("status").GetInt32();
+            if (status == 202)
+            {
+                Accepted[ids[i]] = (host, results[i].GetProperty("deliveries").EnumerateArray().Select(d => d.GetProperty("id").GetGuid()).ToArray(), DateTime.UtcNow);
+            }
+            else if (status is 409 or 503)
+            {
+                Resent.AddOrUpdate($"event {status}", 1, (_, n) => n + 1);
+                again.Add(ids[i]);
+            }
+            else
+            {
+                throw new ShouldAssertException($"Event {ids[i]} was answered {results[i]}");
+            }
+        }
+
+        return again;
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var host in hosts)

@@ -74,6 +74,7 @@ public sealed class Receiver : IAsyncDisposable
         await context.Request.Body.CopyToAsync(body);
         var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
         var number = requests.Count + 1;
+        context.Request.Body = new MemoryStream(body.ToArray(), writable: false); // Respond may read it too
         try
         {
             await Respond(context, number);

@@ -13,7 +13,10 @@ namespace Webhooks.Dispatch.Contracts;
 /// <param name="ActionByName">Their display name.</param>
 /// <param name="CallingSessionId">The application's session id, passed through to targets.</param>
 /// <param name="Record">The record, a JSON object, as targets will receive it.</param>
-/// <param name="IdempotencyKey">In-process only (over HTTP use the <c>Idempotency-Key</c> header): a repeat within 24 h returns the first answer.</param>
+/// <param name="IdempotencyKey">
+/// A repeat within 24 h returns the first answer. In-process and in a batch (<c>POST /events/batch</c>); a single
+/// <c>POST /events</c> takes it from the <c>Idempotency-Key</c> header instead.
+/// </param>
 public sealed record PublishEntityEvent(
     string? Application,
     string? EventSource,
@@ -109,3 +112,59 @@ public sealed record CheckTargetAddress(Uri Url);
 /// <summary>The answer to <see cref="CheckTargetAddress"/>.</summary>
 /// <param name="Refusal">Why every call to the URL would be refused, or null when that is not known before a call.</param>
 public sealed record TargetAddressCheck(string? Refusal);
+
+/// <summary>
+/// Several entity events published at once: the body of <c>POST /events/batch</c>, and the in-process message
+/// (<c>InvokeAsync&lt;PublishBatchResponse&gt;</c>). Each event is published as <c>POST /events</c> would publish it
+/// (its own verdict and deliveries, its own <see cref="PublishEntityEvent.IdempotencyKey"/>), and every accepted
+/// event is recorded in one commit.
+/// </summary>
+/// <param name="Events">1 to 1,000 events, answered in this order.</param>
+public sealed record PublishEntityEvents(IReadOnlyList<PublishEntityEvent>? Events);
+
+/// <summary>The answer to a batch: one result per event, in the order they were sent.</summary>
+/// <param name="Results">What <c>POST /events</c> would have answered for each event, with its status code.</param>
+public sealed record PublishBatchResponse(IReadOnlyList<PublishBatchResult> Results);
+
+/// <summary>
+/// One event's result in a batch: the body <c>POST /events</c> would have answered, with its status code as
+/// <see cref="Status"/>: 202 or 200 with the event id and deliveries; otherwise a problem's fields (type, title, detail
+/// and its other members, such as a validation problem's <c>errors</c>).
+/// </summary>
+public sealed record PublishBatchResult
+{
+    /// <summary>The HTTP status <c>POST /events</c> would have answered: 202, 200, 400, 403, 404, 409, 413, 422 or 503.</summary>
+    public int Status { get; init; }
+
+    /// <summary>The event's id (202, 200, 422).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Guid? EventId { get; init; }
+
+    /// <summary>True on a 200 (synchronous webhooks answered, none vetoed).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? Allowed { get; init; }
+
+    /// <summary>One per matched webhook (202, 200, 422).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<DeliverySummary>? Deliveries { get; init; }
+
+    /// <summary>Failed sync webhooks (200 only).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<PublishWarning>? Warnings { get; init; }
+
+    /// <summary>The problem's type (status 400 and above).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Type { get; init; }
+
+    /// <summary>The problem's title.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Title { get; init; }
+
+    /// <summary>The problem's detail: for a veto, the webhook's text.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Detail { get; init; }
+
+    /// <summary>The problem's other members (<c>errors</c>, <c>webhook</c>, <c>statusCode</c>, <c>retryAfter</c>...).</summary>
+    [JsonExtensionData]
+    public IDictionary<string, JsonElement>? Extensions { get; init; }
+}

@@ -324,7 +324,7 @@ public sealed class Idempotency(IDocumentStore store, TimeProvider time, Dispatc
         },
         TimeSpan.FromSeconds(1));
 
-    private static void Same(string recorded, string fingerprint)
+    internal static void Same(string recorded, string fingerprint)
     {
         if (recorded != fingerprint)
         {

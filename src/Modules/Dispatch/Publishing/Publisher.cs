@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Claims;
 using System.Text.Json;
 using Marten;
@@ -36,21 +37,17 @@ public sealed partial class Publisher(
     DispatchCatalog catalog, TargetCaller caller, GroupCommit commits, BackPressure pressure, Idempotency idempotency, TimeProvider time,
     DispatchOptions options, ILogger<Publisher> logger)
 {
+    public const int MaxBatch = 1000;
+
     public async Task<PublishResult> Publish(PublishEntityEvent published, ClaimsPrincipal? publisher, string actor, CancellationToken cancellation)
     {
-        var (source, record) = Check(published, publisher);
-        var now = time.GetUtcNow();
-        var entity = new EntityEvent(source, now, published.ActionBy, published.ActionByName, published.CallingSessionId, record);
-        var matches = Match(source, new TriggerInput(source.Urn, published.ActionBy, source.Entity, record));
-
-        var key = published.IdempotencyKey is { Length: > 0 } given ? IdempotentPublish.IdFor(actor, given) : null;
-        var fingerprint = key is null ? "" : IdempotentPublish.FingerprintOf(published);
-        if (key is null)
+        var accepted = Accept(published, publisher, actor);
+        if (accepted.Key is not { } key)
         {
-            return await Make(published, actor, entity, matches, null, fingerprint, cancellation);
+            return await Make(accepted, cancellation);
         }
 
-        if (await idempotency.Begin(key, fingerprint, cancellation) is { } earlier)
+        if (await idempotency.Begin(key, accepted.Fingerprint, cancellation) is { } earlier)
         {
             return earlier;
         }
@@ -58,7 +55,7 @@ public sealed partial class Publisher(
         PublishResult? answer = null;
         try
         {
-            answer = await Make(published, actor, entity, matches, key, fingerprint, cancellation);
+            answer = await Make(accepted, cancellation);
             return answer;
         }
         finally
@@ -73,6 +70,176 @@ public sealed partial class Publisher(
                 await idempotency.Abandon(key);
             }
         }
+    }
+
+    /// <summary>
+    /// Publishes each event of <paramref name="batch"/> as <see cref="Publish"/> would (checks, Idempotency-Keys, sync
+    /// calls and verdicts event by event, several at once), then records every event that goes ahead in one commit, and
+    /// answers one result per event in order. An event refused (bad input, unknown source, back pressure, a key reused
+    /// with another body) is answered with its problem and does not stop the others. Two events of the batch with one
+    /// Idempotency-Key are one event: the second gets the first's answer (or 422 when their bodies differ).
+    /// </summary>
+    public async Task<PublishBatchResponse> PublishBatch(PublishEntityEvents batch, ClaimsPrincipal? publisher, string actor, CancellationToken cancellation)
+    {
+        var events = CheckBatch(batch);
+        var results = new PublishBatchResult?[events.Count];
+        var accepted = new Accepted?[events.Count];
+        var firstWithKey = new Dictionary<string, int>(StringComparer.Ordinal);
+        var repeats = new List<(int Index, int Of)>();
+        for (var i = 0; i < events.Count; i++)
+        {
+            try
+            {
+                if (events[i].Record is { } record && JsonMarshal.GetRawUtf8Value(record).Length is var size && size > options.MaxEventBytes)
+                {
+                    throw new PublishRefusedException(new ProblemDetails
+                    {
+                        Type = "urn:webhooks:too-large",
+                        Title = "Event too large",
+                        Status = StatusCodes.Status413PayloadTooLarge,
+                        Detail = $"An event's record may be at most {options.MaxEventBytes} bytes (Webhooks:Dispatch:MaxEventBytes); this one is {size}.",
+                    });
+                }
+
+                var item = Accept(events[i], publisher, actor);
+                if (item.Key is { } key)
+                {
+                    if (firstWithKey.TryGetValue(key, out var first))
+                    {
+                        Idempotency.Same(accepted[first]!.Fingerprint, item.Fingerprint);
+                        repeats.Add((i, first));
+                        continue;
+                    }
+
+                    firstWithKey[key] = i;
+                }
+
+                accepted[i] = item;
+            }
+            catch (PublishRefusedException refused)
+            {
+                results[i] = PublishAnswers.Refused(refused);
+            }
+        }
+
+        var prepared = new Prepared?[events.Count];
+        var held = new List<string>();
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.BatchParallelism, CancellationToken = cancellation };
+        try
+        {
+            await Parallel.ForEachAsync(Enumerable.Range(0, events.Count).Where(i => accepted[i] is not null), parallel, async (i, token) =>
+            {
+                var item = accepted[i]!;
+                var holds = false;
+                try
+                {
+                    if (item.Key is { } key)
+                    {
+                        if (await idempotency.Begin(key, item.Fingerprint, token) is { } earlier)
+                        {
+                            results[i] = PublishAnswers.Answered(earlier);
+                            return;
+                        }
+
+                        holds = true;
+                        lock (held)
+                        {
+                            held.Add(key);
+                        }
+                    }
+
+                    prepared[i] = await Prepare(item, token);
+                }
+                catch (PublishRefusedException refused)
+                {
+                    results[i] = PublishAnswers.Refused(refused);
+                    if (holds)
+                    {
+                        lock (held)
+                        {
+                            held.Remove(item.Key!);
+                        }
+
+                        await idempotency.Abandon(item.Key!);
+                    }
+                }
+            });
+
+            var writes = prepared.OfType<Prepared>().ToList();
+            if (writes.Count > 0)
+            {
+                await commits.Commit(async (session, bus) =>
+                {
+                    foreach (var write in writes)
+                    {
+                        await write.Write(session, bus);
+                    }
+                });
+            }
+        }
+        catch
+        {
+            // Nothing of the batch was recorded: every key it holds is free again.
+            foreach (var key in held)
+            {
+                await idempotency.Abandon(key);
+            }
+
+            throw;
+        }
+
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (prepared[i] is { } done)
+            {
+                results[i] = PublishAnswers.Answered(done.Result);
+                if (accepted[i]!.Key is { } key)
+                {
+                    idempotency.Complete(key, done.Result);
+                }
+            }
+        }
+
+        foreach (var (index, of) in repeats)
+        {
+            results[index] = results[of];
+        }
+
+        return new PublishBatchResponse(results.Select(r => r!).ToList());
+    }
+
+    private static IReadOnlyList<PublishEntityEvent> CheckBatch(PublishEntityEvents batch)
+    {
+        var events = batch.Events;
+        var errors = new FieldErrors()
+            .Check(events is { Count: > 0 }, "events", "The batch needs at least one event.")
+            .Check(events is null || events.Count <= MaxBatch, "events", $"A batch holds at most {MaxBatch} events; this one has {events?.Count}.");
+        for (var i = 0; events is not null && i < events.Count && i < MaxBatch; i++)
+        {
+            errors.Check(events[i] is not null, $"events[{i}]", "Each event must be an object: the body of POST /events.");
+        }
+
+        if (!errors.IsEmpty)
+        {
+            throw new PublishRefusedException(errors.ToProblem());
+        }
+
+        return events!;
+    }
+
+    /// <summary>An event that passed its checks, with the webhooks it matched and its Idempotency-Key's record id.</summary>
+    private sealed record Accepted(PublishEntityEvent Published, string Actor, EntityEvent Entity, Matches Matches, string? Key, string Fingerprint);
+
+    /// <summary>An event whose sync calls are made and verdict decided: its answer, and its writes for the commit.</summary>
+    private sealed record Prepared(PublishResult Result, Func<IDocumentSession, IMessageContext, ValueTask> Write, bool AnswerAfterCommit);
+
+    private Accepted Accept(PublishEntityEvent published, ClaimsPrincipal? publisher, string actor)
+    {
+        var (source, record) = Check(published, publisher);
+        var entity = new EntityEvent(source, time.GetUtcNow(), published.ActionBy, published.ActionByName, published.CallingSessionId, record);
+        var matches = Match(source, new TriggerInput(source.Urn, published.ActionBy, source.Entity, record));
+        var key = published.IdempotencyKey is { Length: > 0 } given ? IdempotentPublish.IdFor(actor, given) : null;
+        return new Accepted(published, actor, entity, matches, key, key is null ? "" : IdempotentPublish.FingerprintOf(published));
     }
 
     /// <summary>The webhooks of the event source that are enabled and whose trigger matches, or that must be skipped and why.</summary>
@@ -100,10 +267,30 @@ public sealed partial class Publisher(
         return matches;
     }
 
-    /// <summary>Back pressure, the sync calls, the verdict, then one group commit of everything (see the class remarks).</summary>
-    private async Task<PublishResult> Make(
-        PublishEntityEvent published, string actor, EntityEvent entity, Matches matches, string? key, string fingerprint, CancellationToken cancellation)
+    /// <summary>One event: prepared, then its group commit (see the class remarks).</summary>
+    private async Task<PublishResult> Make(Accepted accepted, CancellationToken cancellation)
     {
+        var prepared = await Prepare(accepted, cancellation);
+        var committed = commits.Commit(prepared.Write);
+
+        // An answer that promises async deliveries, or that a repeated Idempotency-Key must find, waits for the commit.
+        // Otherwise (sync calls or no match) SyncRecording = Deferred answers now and the record follows in the commit.
+        if (options.SyncRecording == SyncRecording.Deferred && !prepared.AnswerAfterCommit)
+        {
+            _ = committed.ContinueWith(
+                (failed, state) => LogRecordLost(logger, (Guid)state!, failed.Exception!.GetBaseException()),
+                prepared.Result.EventId, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            return prepared.Result;
+        }
+
+        await committed;
+        return prepared.Result;
+    }
+
+    /// <summary>Back pressure, the sync calls, the verdict; and the event's writes (event, deliveries, messages, key).</summary>
+    private async Task<Prepared> Prepare(Accepted accepted, CancellationToken cancellation)
+    {
+        var (published, actor, entity, matches, key, fingerprint) = accepted;
         var (synchronous, asynchronous, skipped) = (matches.Synchronous, matches.Asynchronous, matches.Skipped);
         var (source, now, record) = (entity.Source, entity.EventTime, entity.Record);
         var eventId = Guid.CreateVersion7();
@@ -140,7 +327,7 @@ public sealed partial class Publisher(
             .ToList();
         var result = new PublishResult(eventId, outcome, deliveries, warnings, rejections);
 
-        var committed = commits.Commit(async (session, bus) =>
+        async ValueTask Write(IDocumentSession session, IMessageContext bus)
         {
             session.Events.StartStream(eventId, new EventPublished(
                 eventId, source.Application, source.Name, published.ActionBy, published.ActionByName, published.CallingSessionId,
@@ -172,21 +359,11 @@ public sealed partial class Publisher(
             {
                 idempotency.Record(session, key, fingerprint, result);
             }
-        });
-
-        // An answer that promises async deliveries, or that a repeated Idempotency-Key must find, waits for the commit.
-        // Otherwise (sync calls or no match) SyncRecording = Deferred answers now and the record follows in the commit.
-        if (options.SyncRecording == SyncRecording.Deferred && scheduled.Count == 0 && key is null)
-        {
-            _ = committed.ContinueWith(
-                (failed, state) => LogRecordLost(logger, (Guid)state!, failed.Exception!.GetBaseException()),
-                eventId, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-            return result;
         }
 
-        await committed;
-        return result;
+        return new Prepared(result, Write, AnswerAfterCommit: scheduled.Count > 0 || key is not null);
     }
+
 
     [LoggerMessage(LogLevel.Error, "The record of event {EventId} (answered already, SyncRecording = Deferred) could not be written")]
     private static partial void LogRecordLost(ILogger logger, Guid eventId, Exception exception);
