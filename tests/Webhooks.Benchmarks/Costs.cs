@@ -39,6 +39,36 @@ internal sealed record Costs(double HostCpu, double PostgresCpu, double BenchCpu
         $"load generator + receiver {BenchCpu * 1000 / deliveries:0.000}); {(double)Statements / deliveries:0.0} statements, " +
         $"{(double)Transactions / deliveries:0.00} transactions, {(double)WalBytes / deliveries:0} WAL bytes");
 
+    /// <summary>Forgets what pg_stat_statements counted so far (before the stretch <see cref="TopStatements"/> lists).</summary>
+    public static async Task ResetStatements(string connection)
+    {
+        await using var db = new NpgsqlConnection(connection);
+        await db.OpenAsync();
+        await using var reset = new NpgsqlCommand("select pg_stat_statements_reset()", db);
+        await reset.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>The statements counted since the last reset, most executed first: calls and time per delivery.</summary>
+    public static async Task<IReadOnlyList<string>> TopStatements(string connection, int deliveries, int top = 20)
+    {
+        await using var db = new NpgsqlConnection(connection);
+        await db.OpenAsync();
+        await using var query = new NpgsqlCommand("""
+            select calls, total_exec_time, rows, left(regexp_replace(query, '\s+', ' ', 'g'), 150)
+            from pg_stat_statements where query not like '%pg_stat_statements%' order by calls desc limit $1
+            """, db);
+        query.Parameters.AddWithValue(top);
+        await using var reader = await query.ExecuteReaderAsync();
+        var lines = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            lines.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{(double)reader.GetInt64(0) / deliveries,6:0.00} calls {reader.GetDouble(1) * 1000 / deliveries,7:0.0} us {(double)reader.GetInt64(2) / deliveries,6:0.00} rows  {reader.GetString(3)}"));
+        }
+
+        return lines;
+    }
+
     /// <summary>Turns on pg_stat_statements (a preloaded library: the server restarts once, on the same port).</summary>
     public static async Task<Webhooks.Host.Postgres.EmbeddedPostgres> WithStatementCounts(Webhooks.Host.Postgres.EmbeddedPostgres postgres)
     {

@@ -15,6 +15,8 @@ bool Runs(int section) => only is null || only.Contains(section);
 var backlog = int.Parse(args.SkipWhile(a => a != "--backlog").Skip(1).FirstOrDefault() ?? (quick ? "10000" : "100000"), CultureInfo.InvariantCulture);
 var events = int.Parse(args.SkipWhile(a => a != "--events").Skip(1).FirstOrDefault() ?? (quick ? "2000" : "10000"), CultureInfo.InvariantCulture);
 var syncSamples = quick ? 200 : 1000;
+var statements = args.Contains("--statements");
+var warmUp = int.Parse(args.SkipWhile(a => a != "--warm-up").Skip(1).FirstOrDefault() ?? "6000", CultureInfo.InvariantCulture);
 var trials = int.Parse(args.SkipWhile(a => a != "--trials").Skip(1).FirstOrDefault() ?? "3", CultureInfo.InvariantCulture);
 const int concurrency = 32;
 var results = new List<(string Name, string Value)>();
@@ -96,16 +98,31 @@ try
         return (count / asyncTime.TotalSeconds, count / publishTime.TotalSeconds, Percentile(latencies, 0.5), Percentile(latencies, 0.99), cost);
     }
 
-    // A warm-up first (not measured), then the trials: the first trial after it has been the slowest (issue 14).
-    await AsyncRun(Math.Min(events, 2000));
+    // A warm-up first (not measured), then the trials. The host's code is tiered: it runs unoptimised until the JIT
+    // has recompiled its hot methods, which takes thousands of deliveries under load (issue 14: docs/benchmarks.md).
+    await AsyncRun(warmUp);
     var runs = new List<(double Rate, double Publishes, double P50, double P99, Costs Cost)>();
     for (var trial = 1; trial <= trials; trial++)
     {
+        if (statements && trial == trials)
+        {
+            await Costs.ResetStatements(postgres.ConnectionString);
+        }
+
         var run = await AsyncRun(events);
         runs.Add(run);
         Report($"async trial {trial}: deliveries/s", string.Create(CultureInfo.InvariantCulture,
             $"{run.Rate:0} ({run.Rate / ceiling:P1} of the ceiling; publishes/s {run.Publishes:0}; publish-to-receipt p50 {run.P50:0.0} ms, p99 {run.P99:0.0} ms)"));
         Report($"async trial {trial}: per delivery", run.Cost.PerDelivery(events));
+    }
+
+    if (statements)
+    {
+        Console.WriteLine("  statements per delivery in the last trial (calls, execution time, rows):");
+        foreach (var line in await Costs.TopStatements(postgres.ConnectionString, events))
+        {
+            Console.WriteLine($"    {line}");
+        }
     }
 
     var median = runs.OrderBy(r => r.Rate).ElementAt(runs.Count / 2);
@@ -705,11 +722,13 @@ static Process StartHost(string connection, out Uri address, params (string Key,
         address = new Uri($"http://127.0.0.1:{((System.Net.IPEndPoint)probe.LocalEndpoint).Port}");
     }
 
-    var dll = Path.Combine(AppContext.BaseDirectory, "Webhooks.Host.dll");
+    // BENCH_HOST_DLL runs another build of the host (an A/B against an older commit) under the same benchmark.
+    var dll = Environment.GetEnvironmentVariable("BENCH_HOST_DLL") is { Length: > 0 } other ? other : Path.Combine(AppContext.BaseDirectory, "Webhooks.Host.dll");
     var start = new ProcessStartInfo("dotnet") { ArgumentList = { dll }, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
     start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
     start.Environment["ASPNETCORE_URLS"] = address.ToString();
-    start.Environment["ConnectionStrings__Webhooks"] = connection;
+    // BENCH_CONNECTION_EXTRA adds Npgsql settings to the host's connection string (an A/B of a setting).
+    start.Environment["ConnectionStrings__Webhooks"] = connection + (Environment.GetEnvironmentVariable("BENCH_CONNECTION_EXTRA") is { Length: > 0 } settings ? ";" + settings : "");
     start.Environment["Logging__LogLevel__Default"] = "Warning";
     start.Environment["Webhooks__Auth__ApiKeys__admin__Key"] = "bench-admin-key-0123456789";
     start.Environment["Webhooks__Auth__ApiKeys__admin__Roles__0"] = "admin";

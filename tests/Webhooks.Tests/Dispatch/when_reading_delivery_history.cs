@@ -1,5 +1,7 @@
 using System.Net;
 using Alba;
+using Npgsql;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Http;
 using Refit;
 using Webhooks.Contracts;
@@ -31,6 +33,18 @@ public sealed class when_reading_delivery_history(AppFixture fixture) : Receiver
         delivery.Attempts.Select(a => (a.Number, a.StatusCode, a.ResponseExcerpt)).ShouldBe([(1, (int?)500, "boom"), (2, 200, "ok")]);
         delivery.Attempts.ShouldAllBe(a => a.RequestHeaders["Authorization"] == "Basic [redacted]" && a.RequestHeaders["webhook-id"] == id.ToString());
         delivery.Attempts.ShouldAllBe(a => a.DurationMs >= 0);
+        delivery.NextAttemptAt.ShouldBeNull();
+
+        // The log is patched in place after its first write (issue 14): its indexed columns follow the document.
+        await using (var columns = Host.Services.GetRequiredService<NpgsqlDataSource>().CreateCommand(
+            "select status, attempt_count, duration_ms, next_attempt_at is null from webhooks.mt_doc_deliverylog where id = $1"))
+        {
+            columns.Parameters.Add(new NpgsqlParameter { Value = id });
+            await using var row = await columns.ExecuteReaderAsync();
+            (await row.ReadAsync()).ShouldBeTrue();
+            (row.GetString(0), row.GetInt32(1), row.GetInt64(2), row.GetBoolean(3))
+                .ShouldBe((DeliveryStatuses.Succeeded, 2, delivery.Attempts[1].DurationMs, true));
+        }
 
         var published = await Fixture.Client(TestKeys.Auditor).GetEvent(answer.GetProperty("eventId").GetGuid());
         published.Verdict.ShouldBe("Accepted");
