@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Webhooks.Definitions.Contracts;
 using Webhooks.Dispatch.Contracts;
 using Webhooks.Dispatch.Delivery;
+using Webhooks.Dispatch.History;
 using Webhooks.Tests.Infrastructure;
 using Wolverine;
 using Wolverine.Tracking;
@@ -308,11 +309,24 @@ public sealed class when_publishing_events(AppFixture fixture) : ReceiverTest(fi
         await slow.WaitFor(20, TimeSpan.FromSeconds(30));
     }
 
-    private async Task<List<object>> Stream(Guid id)
+    /// <summary>A delivery's events: in its published event's stream, after the event itself.</summary>
+    private async Task<List<object>> Stream(Guid deliveryId)
     {
         await using var session = Host.Services.GetRequiredService<IDocumentStore>().QuerySession();
-        return (await session.Events.FetchStreamAsync(id)).Select(e => e.Data).ToList();
+        var eventId = (await session.LoadAsync<DeliveryLog>(deliveryId))!.EventId;
+        return (await session.Events.FetchStreamAsync(eventId)).Select(e => e.Data).Where(e => Delivery(e) == deliveryId).ToList();
     }
+
+    private static Guid? Delivery(object data) => data switch
+    {
+        DeliveryScheduled e => e.DeliveryId,
+        DeliverySkipped e => e.DeliveryId,
+        DeliveryAttempted e => e.DeliveryId,
+        DeliveryRetryScheduled e => e.DeliveryId,
+        DeliverySucceeded e => e.DeliveryId,
+        DeliveryFailed e => e.DeliveryId,
+        _ => null,
+    };
 
     private Task<List<object>> WaitUntil(Guid deliveryId, Type last) => Poll.Until(
         () => Stream(deliveryId), events => events.Any(e => e.GetType() == last), TimeSpan.FromSeconds(10),

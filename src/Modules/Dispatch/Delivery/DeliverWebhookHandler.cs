@@ -46,7 +46,7 @@ public static class DeliverWebhookHandler
             var reason = route is null ? "The webhook was deleted before the delivery succeeded." : "The webhook is disabled.";
             await commits.Commit((session, _) =>
             {
-                session.Events.Append(delivery.DeliveryId, new DeliveryFailed(delivery.DeliveryId, reason, time.GetUtcNow()));
+                session.Events.Append(delivery.EventId, new DeliveryFailed(delivery.DeliveryId, reason, time.GetUtcNow()));
                 return ValueTask.CompletedTask;
             });
             return true;
@@ -72,30 +72,31 @@ public static class DeliverWebhookHandler
         var now = time.GetUtcNow();
         await commits.Commit(async (session, bus) =>
         {
-            var id = delivery.DeliveryId;
-            session.Events.Append(id, Attempts.Attempted(id, delivery.Attempt, now, outcome));
+            // The delivery's events go to its published event's stream.
+            var (id, stream) = (delivery.DeliveryId, delivery.EventId);
+            session.Events.Append(stream, Attempts.Attempted(id, delivery.Attempt, now, outcome));
             if (outcome.Succeeded)
             {
-                session.Events.Append(id, new DeliverySucceeded(id, now));
+                session.Events.Append(stream, new DeliverySucceeded(id, now));
             }
             else if (outcome.StatusCode == 410)
             {
-                session.Events.Append(id, new DeliveryFailed(id, "The target answered 410 Gone: the webhook is disabled.", now));
+                session.Events.Append(stream, new DeliveryFailed(id, "The target answered 410 Gone: the webhook is disabled.", now));
                 await bus.PublishAsync(new DisableWebhook(webhook.Id, $"The target answered 410 Gone to delivery {id}."));
             }
             else if (outcome.Permanent)
             {
-                session.Events.Append(id, new DeliveryFailed(id, $"Not retried: {outcome.Describe(webhook.Name)}", now));
+                session.Events.Append(stream, new DeliveryFailed(id, $"Not retried: {outcome.Describe(webhook.Name)}", now));
             }
             else if (RetryPolicy.NextDelay(options, delivery.Attempt, outcome.RetryAfter) is { } delay)
             {
                 var at = now + delay;
-                session.Events.Append(id, new DeliveryRetryScheduled(id, delivery.Attempt + 1, at));
+                session.Events.Append(stream, new DeliveryRetryScheduled(id, delivery.Attempt + 1, at));
                 await bus.ScheduleAsync(delivery with { Attempt = delivery.Attempt + 1 }, at);
             }
             else
             {
-                session.Events.Append(id, new DeliveryFailed(id, $"Gave up after {delivery.Attempt} attempts: {outcome.Describe(webhook.Name)}", now));
+                session.Events.Append(stream, new DeliveryFailed(id, $"Gave up after {delivery.Attempt} attempts: {outcome.Describe(webhook.Name)}", now));
             }
         });
         return true;

@@ -2,8 +2,10 @@ using System.Text.Json;
 
 namespace Webhooks.Dispatch.Delivery;
 
-// The streams Dispatch writes: one per published event, one per delivery (its id is the webhook-id header).
-// They carry the application's record (it is what was delivered) but never a credential or a signing secret.
+// The streams Dispatch writes: one per published event, holding the event (EventPublished first) and then every event
+// of its deliveries, each naming its delivery (whose id is the webhook-id header). Deliveries made before issue 14 have
+// a stream of their own; the delivery log reads both the same way. The events carry the application's record (it is
+// what was delivered) but never a credential or a signing secret.
 
 public sealed record EventPublished(
     Guid EventId, string Application, string EventSource, string? ActionBy, string? ActionByName, string? CallingSessionId,

@@ -1,10 +1,10 @@
-using Marten.Events.Aggregation;
+using Marten.Events.Projections;
 using Webhooks.Dispatch.Contracts;
 using Webhooks.Dispatch.Delivery;
 
 namespace Webhooks.Dispatch.History;
 
-/// <summary>The delivery log: one document per delivery stream, rebuildable from its events at any time.</summary>
+/// <summary>The delivery log: one document per delivery, rebuildable from its events at any time.</summary>
 public sealed class DeliveryLog
 {
     public Guid Id { get; set; }
@@ -57,8 +57,24 @@ public sealed class DeliveryLog
     public DeliveryView ToView() => new(Id, EventId, Webhook, Url, PostMode, Status, Attempts, NextAttemptAt, CreatedAt, Reason);
 }
 
-public sealed partial class DeliveryLogProjection : SingleStreamProjection<DeliveryLog, Guid>
+/// <summary>
+/// The delivery log as an inline projection of every delivery's events, by the delivery's id: a published event's
+/// stream holds its deliveries' events (issue 14: one stream per event, not one per delivery as before; deliveries
+/// made before that keep their own streams, and both read the same here).
+/// </summary>
+public sealed partial class DeliveryLogProjection : MultiStreamProjection<DeliveryLog, Guid>
 {
+    public DeliveryLogProjection()
+    {
+        Identity<DeliveryScheduled>(e => e.DeliveryId);
+        Identity<DeliverySkipped>(e => e.DeliveryId);
+        Identity<DeliveryAttempted>(e => e.DeliveryId);
+        Identity<DeliveryRetryScheduled>(e => e.DeliveryId);
+        Identity<DeliverySucceeded>(e => e.DeliveryId);
+        Identity<DeliveryFailed>(e => e.DeliveryId);
+        Identity<DeliveryRedeliveryRequested>(e => e.DeliveryId);
+    }
+
     public static DeliveryLog Create(DeliveryScheduled e) => new()
     {
         Id = e.DeliveryId,

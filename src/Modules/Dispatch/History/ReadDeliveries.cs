@@ -71,7 +71,7 @@ public static class ListDeliveriesEndpoint
 
         if (eventId is { } @event)
         {
-            var published = await session.Events.FetchStreamAsync(@event, token: cancellation);
+            var published = await session.Events.FetchStreamAsync(@event, version: 1, token: cancellation);
             var ids = published.Count > 0 && published[0].Data is EventPublished e ? e.Deliveries.ToArray() : [];
             Filter("id = ANY(?)", ids);
         }
@@ -117,7 +117,8 @@ public static class GetEventEndpoint
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     public static async Task<IResult> Get(Guid eventId, IQuerySession session, CancellationToken cancellation)
     {
-        var events = await session.Events.FetchStreamAsync(eventId, token: cancellation);
+        // The event is its stream's first event; its deliveries' events follow it (the log has them).
+        var events = await session.Events.FetchStreamAsync(eventId, version: 1, token: cancellation);
         if (events.Count == 0 || events[0].Data is not EventPublished published)
         {
             return Results.Problem(Problems.NotFound($"There is no published event with id {eventId}."));

@@ -56,7 +56,7 @@ public sealed class Redeliveries(DispatchCatalog catalog, GroupCommit commits, T
         var work = new List<(DeliveryLog Delivery, byte[] Body)>();
         foreach (var delivery in deliveries)
         {
-            var events = await session.Events.FetchStreamAsync(delivery.EventId, token: cancellation);
+            var events = await session.Events.FetchStreamAsync(delivery.EventId, version: 1, token: cancellation);
             var route = catalog.Find(delivery.WebhookId);
             if (events.Count == 0 || events[0].Data is not EventPublished published || route is null
                 || catalog.Source(published.Application, published.EventSource) is not { } source)
@@ -75,7 +75,7 @@ public sealed class Redeliveries(DispatchCatalog catalog, GroupCommit commits, T
                 foreach (var (delivery, body) in work)
                 {
                     var next = delivery.Attempts.Count + 1;
-                    writer.Events.Append(delivery.Id, new DeliveryRedeliveryRequested(delivery.Id, next, actor, now));
+                    writer.Events.Append(delivery.EventId, new DeliveryRedeliveryRequested(delivery.Id, next, actor, now));
                     await bus.PublishAsync(new DeliverWebhook(delivery.Id, delivery.EventId, delivery.WebhookId, next, body));
                 }
             });

@@ -53,9 +53,9 @@ public static class TestWebhookEndpoint
 
         await commits.Commit((session, _) =>
         {
-            session.Events.StartStream(eventId, new EventPublished(
-                eventId, source.Application, source.Name, user.Actor(), null, null, record, EventVerdicts.Test, [deliveryId], user.Actor(), now));
-            session.Events.StartStream(deliveryId,
+            session.Events.StartStream(eventId,
+                new EventPublished(
+                    eventId, source.Application, source.Name, user.Actor(), null, null, record, EventVerdicts.Test, [deliveryId], user.Actor(), now),
                 new DeliveryScheduled(deliveryId, eventId, webhook.Id, webhook.Name, webhook.Url, webhook.PostMode, webhook.PayloadFormat, now),
                 attempted,
                 outcome.Succeeded ? new DeliverySucceeded(deliveryId, now) : new DeliveryFailed(deliveryId, outcome.Describe(webhook.Name), now));

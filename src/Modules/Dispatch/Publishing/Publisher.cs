@@ -329,31 +329,35 @@ public sealed partial class Publisher(
 
         async ValueTask Write(IDocumentSession session, IMessageContext bus)
         {
-            session.Events.StartStream(eventId, new EventPublished(
-                eventId, source.Application, source.Name, published.ActionBy, published.ActionByName, published.CallingSessionId,
-                record, outcome.ToString(), deliveries.Select(d => d.Id).ToList(), actor, now));
+            // One stream: the event, then each delivery's events (one small append; the delivery log follows inline).
+            var stream = new List<object>(1 + (calls.Length * 3) + scheduled.Count + skipped.Count)
+            {
+                new EventPublished(
+                    eventId, source.Application, source.Name, published.ActionBy, published.ActionByName, published.CallingSessionId,
+                    record, outcome.ToString(), deliveries.Select(d => d.Id).ToList(), actor, now),
+            };
             foreach (var (route, id, callOutcome) in calls)
             {
                 var webhook = route.Definition;
-                session.Events.StartStream(id,
-                    new DeliveryScheduled(id, eventId, webhook.Id, webhook.Name, webhook.Url, webhook.PostMode, webhook.PayloadFormat, now),
-                    Attempts.Attempted(id, 1, now, callOutcome),
-                    callOutcome.Succeeded ? new DeliverySucceeded(id, now) : new DeliveryFailed(id, callOutcome.Describe(webhook.Name), now));
+                stream.Add(new DeliveryScheduled(id, eventId, webhook.Id, webhook.Name, webhook.Url, webhook.PostMode, webhook.PayloadFormat, now));
+                stream.Add(Attempts.Attempted(id, 1, now, callOutcome));
+                stream.Add(callOutcome.Succeeded ? new DeliverySucceeded(id, now) : new DeliveryFailed(id, callOutcome.Describe(webhook.Name), now));
             }
 
             foreach (var (route, id) in scheduled)
             {
                 var webhook = route.Definition;
-                session.Events.StartStream(id,
-                    new DeliveryScheduled(id, eventId, webhook.Id, webhook.Name, webhook.Url, webhook.PostMode, webhook.PayloadFormat, now));
+                stream.Add(new DeliveryScheduled(id, eventId, webhook.Id, webhook.Name, webhook.Url, webhook.PostMode, webhook.PayloadFormat, now));
                 await bus.PublishAsync(new DeliverWebhook(id, eventId, webhook.Id, 1, payloads.For(webhook)));
             }
 
             foreach (var (route, id, reason) in skipped)
             {
                 var webhook = route.Definition;
-                session.Events.StartStream(id, new DeliverySkipped(id, eventId, webhook.Id, webhook.Name, webhook.PostMode, reason, now));
+                stream.Add(new DeliverySkipped(id, eventId, webhook.Id, webhook.Name, webhook.PostMode, reason, now));
             }
+
+            session.Events.StartStream(eventId, stream);
 
             if (key is not null)
             {
