@@ -44,7 +44,7 @@ public sealed class when_publishing_a_batch(AppFixture fixture) : ReceiverTest(f
         await Receiver.WaitFor(2);
         Receiver.Requests.Select(r => JsonDocument.Parse(r.Text).RootElement.GetProperty("onEntityEvent").GetProperty("record").GetProperty("h_pk_id").GetString())
             .Order().ShouldBe(["1", "2"]);
-        tracked.Sent.MessagesOf<Webhooks.Dispatch.Delivery.DeliverWebhook>().Count().ShouldBe(2);
+        tracked.Deliveries().Count.ShouldBe(2);
         (await when_publishing_with_an_idempotency_key.PublishedEvents(Host)).ShouldBe(2);
     }
 

@@ -118,7 +118,7 @@ public sealed class when_publishing_events(AppFixture fixture) : ReceiverTest(fi
         problem.GetProperty("eventId").GetGuid().ShouldNotBe(Guid.Empty);
         problem.GetProperty("errors").EnumerateArray().Single().GetProperty("webhook").GetString().ShouldBe("gatekeeper");
         problem.GetProperty("deliveries").EnumerateArray().Select(d => d.GetProperty("webhook").GetString()).ShouldBe(["gatekeeper"]);
-        tracked.Sent.MessagesOf<DeliverWebhook>().ShouldBeEmpty("a vetoed event schedules no async delivery");
+        tracked.Deliveries().ShouldBeEmpty("a vetoed event schedules no async delivery");
         Receiver.Requests.ShouldBeEmpty();
     }
 
@@ -249,7 +249,7 @@ public sealed class when_publishing_events(AppFixture fixture) : ReceiverTest(fi
 
         var (_, tracked) = await Host.PublishTracked(HttpStatusCode.Accepted, DispatchSetup.Event(new { h_name = "Gary", h_email = "g@x", h_count = 1 }));
         (await Receiver.WaitFor(1)).Single().Text.ShouldContain("Gary");
-        tracked.Sent.MessagesOf<DeliverWebhook>().Select(d => d.WebhookId).ShouldHaveSingleItem("only-g matched; broken evaluated to false this time");
+        tracked.Deliveries().Select(d => d.WebhookId).ShouldHaveSingleItem("only-g matched; broken evaluated to false this time");
         Receiver.Requests.Count.ShouldBe(1);
     }
 
@@ -260,9 +260,9 @@ public sealed class when_publishing_events(AppFixture fixture) : ReceiverTest(fi
 
         var (first, delivered) = await Host.PublishTracked(HttpStatusCode.Accepted, idempotencyKey: "order-42");
         await Receiver.WaitFor(1);
-        delivered.Sent.MessagesOf<DeliverWebhook>().ShouldHaveSingleItem("the tracked session sees deliveries scheduled, so its silence below means none");
+        delivered.Deliveries().ShouldHaveSingleItem("the tracked session sees deliveries scheduled, so its silence below means none");
         var (second, repeated) = await Host.PublishTracked(HttpStatusCode.Accepted, idempotencyKey: "order-42");
-        repeated.Sent.MessagesOf<DeliverWebhook>().ShouldBeEmpty("the repeat schedules nothing");
+        repeated.Deliveries().ShouldBeEmpty("the repeat schedules nothing");
 
         second.GetProperty("eventId").GetGuid().ShouldBe(first.GetProperty("eventId").GetGuid());
         Receiver.Requests.Count.ShouldBe(1);

@@ -33,6 +33,10 @@ public static class DispatchSetup
         return webhook;
     }
 
+    /// <summary>The delivery attempts a tracked session saw sent.</summary>
+    public static IReadOnlyList<Webhooks.Dispatch.Delivery.DeliverWebhook> Deliveries(this ITrackedSession tracked) =>
+        tracked.Sent.MessagesOf<Webhooks.Dispatch.Delivery.DeliverWebhook>().ToList();
+
     public static object Event(object? record = null, string? actionBy = "admin") => new
     {
         application = DefinitionsSetup.Application,

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using JasperFx;
 using Marten;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -11,13 +12,14 @@ namespace Webhooks.Dispatch.Batching;
 
 /// <summary>
 /// Group commit: concurrent writers (publishes, delivery attempts) hand their writes here and await them; a commit
-/// loop (<see cref="DispatchOptions.GroupCommitters"/> of them, each on its own connection) takes every write waiting
-/// at that moment and commits them in one transaction, with their outgoing messages in
+/// loop (<see cref="DispatchOptions.GroupCommitters"/> of them, each on its own connection, with its own queue) takes
+/// every write waiting for it at that moment and commits them in one transaction, with their outgoing messages in
 /// the same transaction (Wolverine's outbox), then answers each writer. Nothing is answered before it is committed,
 /// so durability is what one transaction per write would give; the cost of a commit is shared by the batch. Under
 /// light load a batch is one write and adds no wait; under heavy load batches grow while the previous ones commit.
-/// A delivery's attempt is written only after its publish committed, so one stream's writes follow each other; where
-/// two could meet (a redelivery beside a retry), PostgreSQL's row lock on the stream orders them.
+/// A delivery's attempt is written only after its publish committed, and the attempts of one event's deliveries (which
+/// share its stream) go to one loop, so one stream's writes follow each other on a node. Where two nodes append to one
+/// stream at once, one commit fails on the stream's version: its writes are made again (they append, so that is safe).
 /// A batch that fails is retried write by write, so one bad write fails alone.
 /// <para>
 /// A commit loop never waits on the delivery queue. The queue holds at most 10,000 deliveries in memory and, when
@@ -39,7 +41,14 @@ public sealed partial class GroupCommit(
     /// <summary>Up to this many waiting deliveries, a batch's messages are handed over before its writers are answered.</summary>
     public const int InlineForwardLimit = JasperFx.Blocks.Block<Envelope>.DefaultBoundedCapacity / 2;
 
-    private readonly Channel<Work> queue = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = options.GroupCommitters == 1 });
+    /// <summary>
+    /// Each commit loop's queue. A write that appends to an existing stream goes to the loop the stream's id picks, so two
+    /// loops never append to one stream at once (the deliveries of one event share its stream, issue 14: two commits
+    /// appending to it at once would collide on its version). Any other write goes to the loop with the fewest waiting.
+    /// </summary>
+    private readonly Channel<Work>[] queues = Enumerable.Range(0, options.GroupCommitters)
+        .Select(_ => Channel.CreateUnbounded<Work>()).ToArray();
+
     private int waiting;
     private int forwarding;
 
@@ -50,11 +59,20 @@ public sealed partial class GroupCommit(
     public int Forwarding => Volatile.Read(ref forwarding);
 
     /// <summary>Writes <paramref name="write"/> in the next batch; completes once that batch is committed.</summary>
-    public Task Commit(Func<IDocumentSession, IMessageContext, ValueTask> write)
+    public Task Commit(Func<IDocumentSession, IMessageContext, ValueTask> write) => Enqueue(queues.MinBy(q => q.Reader.Count)!, write);
+
+    /// <summary>
+    /// Writes <paramref name="write"/>, which appends to the existing stream <paramref name="stream"/>, in the next batch
+    /// of the commit loop that stream belongs to; completes once that batch is committed.
+    /// </summary>
+    public Task Commit(Func<IDocumentSession, IMessageContext, ValueTask> write, Guid stream) =>
+        Enqueue(queues[(stream.GetHashCode() & int.MaxValue) % queues.Length], write);
+
+    private Task Enqueue(Channel<Work> channel, Func<IDocumentSession, IMessageContext, ValueTask> write)
     {
         var work = new Work(write, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         Interlocked.Increment(ref waiting);
-        if (!queue.Writer.TryWrite(work))
+        if (!channel.Writer.TryWrite(work))
         {
             Interlocked.Decrement(ref waiting);
             throw new InvalidOperationException("The host is shutting down; nothing more is accepted.");
@@ -64,9 +82,9 @@ public sealed partial class GroupCommit(
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(Enumerable.Range(0, options.GroupCommitters).Select(_ => CommitLoop(stoppingToken)));
+        Task.WhenAll(queues.Select(queue => CommitLoop(queue, stoppingToken)));
 
-    private async Task CommitLoop(CancellationToken stoppingToken)
+    private async Task CommitLoop(Channel<Work> queue, CancellationToken stoppingToken)
     {
         var batch = new List<Work>(MaxBatch);
         var reader = queue.Reader;
@@ -132,19 +150,32 @@ public sealed partial class GroupCommit(
             await Forward(await Write(batch));
             Done(batch, work => work.Done.TrySetResult());
         }
-        catch (Exception failure) when (batch.Count > 1)
+        catch (Exception failure) when (batch.Count > 1 || failure is ConcurrencyException)
         {
-            LogBatchFailed(batch.Count, failure);
+            if (failure is not ConcurrencyException)
+            {
+                LogBatchFailed(batch.Count, failure);
+            }
+
             foreach (var work in batch)
             {
-                try
+                for (var attempt = 1; ; attempt++)
                 {
-                    await Forward(await Write([work]));
-                    Done([work], w => w.Done.TrySetResult());
-                }
-                catch (Exception alone)
-                {
-                    Done([work], w => w.Done.TrySetException(alone));
+                    try
+                    {
+                        await Forward(await Write([work]));
+                        Done([work], w => w.Done.TrySetResult());
+                        break;
+                    }
+                    catch (ConcurrencyException) when (attempt < 3)
+                    {
+                        // Another node appended to the same stream at that moment: the write appends, so it is made again.
+                    }
+                    catch (Exception alone)
+                    {
+                        Done([work], w => w.Done.TrySetException(alone));
+                        break;
+                    }
                 }
             }
         }

@@ -48,7 +48,7 @@ public static class DeliverWebhookHandler
             {
                 session.Events.Append(delivery.EventId, new DeliveryFailed(delivery.DeliveryId, reason, time.GetUtcNow()));
                 return ValueTask.CompletedTask;
-            });
+            }, delivery.EventId);
             return true;
         }
 
@@ -98,7 +98,7 @@ public static class DeliverWebhookHandler
             {
                 session.Events.Append(stream, new DeliveryFailed(id, $"Gave up after {delivery.Attempt} attempts: {outcome.Describe(webhook.Name)}", now));
             }
-        });
+        }, delivery.EventId);
         return true;
     }
 }

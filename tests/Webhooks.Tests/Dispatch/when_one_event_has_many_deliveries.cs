@@ -1,0 +1,36 @@
+using System.Net;
+using Alba;
+using Webhooks.Tests.Infrastructure;
+
+namespace Webhooks.Tests.Dispatch;
+
+/// <summary>
+/// The deliveries of one event append to its one stream (issue 14). Recorded by two commit loops at once they would
+/// collide on the stream's version, fail their commit and be made again: each stream belongs to one commit loop, and
+/// a write that meets another node's append is written again.
+/// </summary>
+public sealed class when_one_event_has_many_deliveries(AppFixture fixture) : ReceiverTest(fixture)
+{
+    [Fact]
+    public async Task twenty_deliveries_of_one_event_are_each_made_once_and_recorded_in_its_stream()
+    {
+        for (var i = 0; i < 20; i++)
+        {
+            await Fixture.Hook($"fan-{i}", Receiver.Url);
+        }
+
+        var logged = Fixture.Logs.Lines.Count;
+
+        for (var round = 0; round < 3; round++)
+        {
+            await Host.PublishTracked(HttpStatusCode.Accepted);
+        }
+
+        await Receiver.WaitFor(60);
+        var ids = Receiver.Requests.Select(r => r.Header("webhook-id")).ToList();
+        ids.Distinct().Count().ShouldBe(60);
+        ids.Count.ShouldBe(60, "no delivery was called twice");
+        Fixture.Logs.Lines.Skip(logged).ShouldNotContain(
+            l => l.Contains("Failed to process message Webhooks.Dispatch.Delivery", StringComparison.Ordinal), "no delivery message failed (and was made again)");
+    }
+}
