@@ -268,6 +268,39 @@ try
         }
     }
 
+    if (Runs(9))
+    {
+        Console.WriteLine("9. Batch publishing: POST /events/batch with 4 publishers, one async webhook, until every delivery arrived");
+        foreach (var size in new[] { 100, 1000 })
+        {
+            var batches = Math.Max(1, events / size);
+            receiver.Reset();
+            var before = await Costs.Read(host, postgres.ServerProcessId!.Value, postgres.ConnectionString);
+            var started = Stopwatch.GetTimestamp();
+            var batchBody = new { events = Enumerable.Range(0, size).Select(_ => new { application = "bench", eventSource = "async", actionBy = "bench", record = publishedRecord }).ToArray() };
+            await Loop(batches, 4, async _ =>
+            {
+                var response = await publisher.PostAsJsonAsync("/events/batch", batchBody);
+                response.EnsureSuccessStatusCode();
+                var answer = await response.Content.ReadFromJsonAsync<JsonElement>();
+                if (answer.GetProperty("results").EnumerateArray().Any(r => r.GetProperty("status").GetInt32() != 202))
+                {
+                    throw new InvalidOperationException($"A batch had events not accepted: {answer}");
+                }
+
+                return response;
+            });
+            var publishTime = Stopwatch.GetElapsedTime(started);
+            await receiver.WaitFor(batches * size, TimeSpan.FromMinutes(10));
+            var total = Stopwatch.GetElapsedTime(started);
+            var cost = (await Costs.Read(host, postgres.ServerProcessId!.Value, postgres.ConnectionString)).Since(before);
+            Report($"batches of {size}: events accepted/s", (batches * size / publishTime.TotalSeconds).ToString("0", CultureInfo.InvariantCulture));
+            Report($"batches of {size}: deliveries/s (publish to last arrival)", string.Create(CultureInfo.InvariantCulture,
+                $"{batches * size / total.TotalSeconds:0} ({batches * size / total.TotalSeconds / ceiling:P1} of the ceiling)"));
+            Report($"batches of {size}: per delivery", cost.PerDelivery(batches * size));
+        }
+    }
+
     if (Runs(6))
     {
         Console.WriteLine("6. Backlog: the receiver answers 503 with Retry-After until a moment after publishing ends");
