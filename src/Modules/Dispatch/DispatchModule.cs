@@ -49,6 +49,7 @@ public static class DispatchModule
         services.AddSingleton<GroupCommit>();
         services.AddHostedService(provider => provider.GetRequiredService<GroupCommit>());
         services.AddSingleton<DeliveryQueueDepth>();
+        services.AddSingleton<BatchedDeliveries>();
         services.AddSingleton<PipelineWatch>();
         services.AddHostedService(provider => provider.GetRequiredService<PipelineWatch>());
         services.AddSingleton<BackPressure>();
@@ -74,6 +75,9 @@ public static class DispatchModule
             opts.Discovery.IncludeAssembly(typeof(DispatchModule).Assembly);
             // Calls are I/O: many may wait on targets at once; the per-target limiter keeps one target to its share.
             opts.LocalQueueFor<DeliverWebhook>().UseDurableInbox().MaximumParallelMessages(64);
+            // A group commit's first attempts, one message for all: as many batches at once as single deliveries, so a
+            // hanging target holds no more of them (its limiter lets it hold 16 calls) than it would hold deliveries.
+            opts.LocalQueueFor<DeliverWebhooks>().UseDurableInbox().MaximumParallelMessages(64);
         });
         return services;
     }

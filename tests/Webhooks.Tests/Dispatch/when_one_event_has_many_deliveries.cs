@@ -1,6 +1,9 @@
 using System.Net;
 using Alba;
+using Webhooks.Dispatch.Delivery;
 using Webhooks.Tests.Infrastructure;
+using Wolverine;
+using Wolverine.Tracking;
 
 namespace Webhooks.Tests.Dispatch;
 
@@ -11,6 +14,26 @@ namespace Webhooks.Tests.Dispatch;
 /// </summary>
 public sealed class when_one_event_has_many_deliveries(AppFixture fixture) : ReceiverTest(fixture)
 {
+    [Fact]
+    public async Task a_commit_s_first_attempts_travel_together_and_a_batch_handled_again_calls_nobody_twice()
+    {
+        await Fixture.Hook("batched-a", Receiver.Url);
+        await Fixture.Hook("batched-b", Receiver.Url);
+
+        var (answer, tracked) = await Host.PublishTracked(HttpStatusCode.Accepted);
+        await Receiver.WaitFor(2);
+
+        var batch = tracked.Sent.MessagesOf<DeliverWebhooks>().ShouldHaveSingleItem("one publish, one commit: one message for both deliveries");
+        batch.Deliveries.Select(d => d.DeliveryId).Order()
+            .ShouldBe(answer.GetProperty("deliveries").EnumerateArray().Select(d => d.GetProperty("id").GetGuid()).Order());
+        tracked.Sent.MessagesOf<DeliverWebhook>().ShouldBeEmpty("no first attempt travels alone");
+
+        var again = await Host.ExecuteAndWaitAsync(() => Host.MessageBus().InvokeAsync(batch));
+
+        again.Deliveries().ShouldBeEmpty("nothing was put back for later");
+        Receiver.Requests.Count.ShouldBe(2, "both deliveries were made already: handled again, the batch calls nobody");
+    }
+
     [Fact]
     public async Task twenty_deliveries_of_one_event_are_each_made_once_and_recorded_in_its_stream()
     {

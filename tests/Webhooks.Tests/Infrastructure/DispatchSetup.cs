@@ -33,9 +33,14 @@ public static class DispatchSetup
         return webhook;
     }
 
-    /// <summary>The delivery attempts a tracked session saw sent.</summary>
+    /// <summary>
+    /// The delivery attempts a tracked session saw sent: single messages (retries, redeliveries) and the first attempts
+    /// a group commit sends together in one message.
+    /// </summary>
     public static IReadOnlyList<Webhooks.Dispatch.Delivery.DeliverWebhook> Deliveries(this ITrackedSession tracked) =>
-        tracked.Sent.MessagesOf<Webhooks.Dispatch.Delivery.DeliverWebhook>().ToList();
+        tracked.Sent.MessagesOf<Webhooks.Dispatch.Delivery.DeliverWebhook>()
+            .Concat(tracked.Sent.MessagesOf<Webhooks.Dispatch.Delivery.DeliverWebhooks>().SelectMany(b => b.Deliveries))
+            .ToList();
 
     public static object Event(object? record = null, string? actionBy = "admin") => new
     {

@@ -3,6 +3,8 @@ using JasperFx;
 using Marten;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using System.Runtime.CompilerServices;
+using Webhooks.Dispatch.Delivery;
 using Webhooks.Dispatch.Flow;
 using Wolverine;
 using Wolverine.Marten.Publishing;
@@ -32,8 +34,8 @@ namespace Webhooks.Dispatch.Batching;
 /// </para>
 /// </summary>
 public sealed partial class GroupCommit(
-    OutboxedSessionFactory sessions, IWolverineRuntime runtime, DeliveryQueueDepth deliveries, DispatchOptions options, PipelineProgress progress,
-    ILogger<GroupCommit> logger)
+    OutboxedSessionFactory sessions, IWolverineRuntime runtime, DeliveryQueueDepth deliveries, BatchedDeliveries batched, DispatchOptions options,
+    PipelineProgress progress, ILogger<GroupCommit> logger)
     : BackgroundService
 {
     public const int MaxBatch = 500;
@@ -49,6 +51,8 @@ public sealed partial class GroupCommit(
     private readonly Channel<Work>[] queues = Enumerable.Range(0, options.GroupCommitters)
         .Select(_ => Channel.CreateUnbounded<Work>()).ToArray();
 
+    /// <summary>The first attempts each batch's writes asked for (<see cref="Deliver"/>), by the batch's message context.</summary>
+    private readonly ConditionalWeakTable<IMessageContext, List<DeliverWebhook>> firstAttempts = [];
     private int waiting;
     private int forwarding;
 
@@ -80,6 +84,12 @@ public sealed partial class GroupCommit(
 
         return work.Done.Task;
     }
+
+    /// <summary>
+    /// Called by a write: the first attempt of a delivery it records, to be made once the batch is committed. The batch's
+    /// first attempts travel as one durable message (<see cref="DeliverWebhooks"/>), committed with the batch.
+    /// </summary>
+    public void Deliver(IMessageContext batch, DeliverWebhook delivery) => firstAttempts.GetOrCreateValue(batch).Add(delivery);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(queues.Select(queue => CommitLoop(queue, stoppingToken)));
@@ -205,6 +215,12 @@ public sealed partial class GroupCommit(
             await work.Write(session, context);
         }
 
+        if (firstAttempts.TryGetValue(context, out var first))
+        {
+            firstAttempts.Remove(context);
+            await context.PublishAsync(new DeliverWebhooks(first));
+        }
+
         await session.SaveChangesAsync();
         return context;
     }
@@ -239,19 +255,29 @@ public sealed partial class GroupCommit(
             return;
         }
 
-        Interlocked.Add(ref forwarding, envelopes.Count);
+        // Counted in deliveries (a batch counts its deliveries), as the backlog is.
+        var size = envelopes.Sum(e => e.Message is DeliverWebhooks batch ? batch.Deliveries.Count : 1);
+        Interlocked.Add(ref forwarding, size);
         if (deliveries.Count + Forwarding <= InlineForwardLimit)
         {
-            await HandOver(context, envelopes);
+            await HandOver(context, envelopes, size);
         }
         else
         {
-            _ = Task.Run(() => HandOver(context, envelopes));
+            _ = Task.Run(() => HandOver(context, envelopes, size));
         }
     }
 
-    private async Task HandOver(MessageContext context, List<Envelope> envelopes)
+    private async Task HandOver(MessageContext context, List<Envelope> envelopes, int size)
     {
+        foreach (var envelope in envelopes)
+        {
+            if (envelope.Message is DeliverWebhooks batch)
+            {
+                batched.Add(batch);
+            }
+        }
+
         try
         {
             await context.FlushOutgoingMessagesAsync();
@@ -273,7 +299,7 @@ public sealed partial class GroupCommit(
         }
         finally
         {
-            Interlocked.Add(ref forwarding, -envelopes.Count);
+            Interlocked.Add(ref forwarding, -size);
             progress.Forwarded(envelopes.Count);
         }
     }

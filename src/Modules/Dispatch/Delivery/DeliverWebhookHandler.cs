@@ -1,3 +1,4 @@
+using Marten;
 using Webhooks.Definitions.Contracts;
 using Webhooks.Dispatch.Batching;
 using Webhooks.Dispatch.Flow;
@@ -27,7 +28,7 @@ public static class DeliverWebhookHandler
         var attempted = false;
         try
         {
-            attempted = await Deliver(delivery, catalog, caller, limiter, commits, options, time, context, cancellation);
+            attempted = await Deliver(delivery, catalog, caller, limiter, commits, options, time, context.ScheduleAsync, cancellation);
         }
         finally
         {
@@ -36,9 +37,10 @@ public static class DeliverWebhookHandler
     }
 
     /// <summary>Makes the attempt and records it; false when the target was full and the delivery was put back for later.</summary>
-    private static async Task<bool> Deliver(
+    internal static async Task<bool> Deliver(
         DeliverWebhook delivery, DispatchCatalog catalog, TargetCaller caller, TargetLimiter limiter, GroupCommit commits,
-        DispatchOptions options, TimeProvider time, IMessageContext context, CancellationToken cancellation)
+        DispatchOptions options, TimeProvider time, Func<DeliverWebhook, DateTimeOffset, DeliveryOptions?, ValueTask> putBack,
+        CancellationToken cancellation)
     {
         var route = catalog.Find(delivery.WebhookId);
         if (route is null || !route.Definition.Enabled)
@@ -59,7 +61,7 @@ public static class DeliverWebhookHandler
             // The target has its share of calls in flight: come back shortly (the same attempt, as a durable scheduled
             // message) instead of holding a handler here. Normal flow control, so nothing is logged: Wolverine's own
             // ReScheduleCurrentAsync logs every such step aside as an error.
-            await context.ScheduleAsync(delivery, time.GetUtcNow().AddMilliseconds(Random.Shared.Next(50, 250)));
+            await putBack(delivery, time.GetUtcNow().AddMilliseconds(Random.Shared.Next(50, 250)), null);
             return false;
         }
 
@@ -100,6 +102,62 @@ public static class DeliverWebhookHandler
             }
         }, delivery.EventId);
         return true;
+    }
+}
+
+/// <summary>
+/// The first attempts of a group commit's deliveries, all at once (each as <see cref="DeliverWebhookHandler"/> makes
+/// it, with its own commit of the outcome); the message is done when every one of them is. Handled again (its host
+/// died before it was done, or a commit failed and Wolverine retries it), it leaves out the deliveries whose attempt is
+/// already recorded. A target that hangs holds this message as it would hold its deliveries' own: the others in it
+/// are made and recorded meanwhile.
+/// </summary>
+public static class DeliverWebhooksHandler
+{
+    public static async Task Handle(
+        DeliverWebhooks batch, DispatchCatalog catalog, TargetCaller caller, TargetLimiter limiter, GroupCommit commits,
+        DispatchOptions options, TimeProvider time, PipelineProgress progress, BatchedDeliveries batched, IDocumentStore store,
+        IMessageContext context, CancellationToken cancellation)
+    {
+        var ids = batch.Deliveries.Select(d => d.DeliveryId).ToArray();
+        IReadOnlyList<Guid> done;
+        await using (var session = store.QuerySession())
+        {
+            done = await session.Query<History.DeliveryLog>().Where(d => d.Id.IsOneOf(ids) && d.AttemptCount > 0).Select(d => d.Id).ToListAsync(cancellation);
+        }
+
+        // The deliveries run at once, and a message context is not safe to share between them: those put back for
+        // later are gathered here and scheduled once all are done.
+        var putBack = new List<(DeliverWebhook Delivery, DateTimeOffset At)>();
+        await Task.WhenAll(batch.Deliveries.Select(async delivery =>
+        {
+            var attempted = false;
+            try
+            {
+                if (!done.Contains(delivery.DeliveryId))
+                {
+                    attempted = await DeliverWebhookHandler.Deliver(delivery, catalog, caller, limiter, commits, options, time, (later, at, _) =>
+                    {
+                        lock (putBack)
+                        {
+                            putBack.Add((later, at));
+                        }
+
+                        return ValueTask.CompletedTask;
+                    }, cancellation);
+                }
+            }
+            finally
+            {
+                progress.Handled(attempted);
+                batched.Done(batch);
+            }
+        }));
+
+        foreach (var (later, at) in putBack)
+        {
+            await context.ScheduleAsync(later, at);
+        }
     }
 }
 

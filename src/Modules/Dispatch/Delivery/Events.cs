@@ -28,8 +28,15 @@ public sealed record DeliveryFailed(Guid DeliveryId, string Reason, DateTimeOffs
 /// <summary>The webhook's trigger could not be evaluated for the event (or did not parse): not called, and why.</summary>
 public sealed record DeliverySkipped(Guid DeliveryId, Guid EventId, Guid WebhookId, string Webhook, string PostMode, string Reason, DateTimeOffset At);
 
-/// <summary>The durable message behind an async delivery: one per attempt, carrying the rendered body.</summary>
+/// <summary>One attempt of an async delivery, carrying the rendered body: a durable message of its own for retries,
+/// redeliveries and deliveries put back for later; a first attempt travels in a <see cref="DeliverWebhooks"/>.</summary>
 public sealed record DeliverWebhook(Guid DeliveryId, Guid EventId, Guid WebhookId, int Attempt, byte[] Body);
+
+/// <summary>
+/// The first attempts of the deliveries one group commit recorded: one durable message for all of them (issue 14), so
+/// the durable inbox stores and marks one envelope per commit instead of one per delivery.
+/// </summary>
+public sealed record DeliverWebhooks(IReadOnlyList<DeliverWebhook> Deliveries);
 
 /// <summary>An admin asked for the delivery to be made again (same webhook-id); its next attempt follows.</summary>
 public sealed record DeliveryRedeliveryRequested(Guid DeliveryId, int NextAttempt, string Actor, DateTimeOffset At);

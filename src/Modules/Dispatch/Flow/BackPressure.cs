@@ -2,17 +2,53 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Webhooks.Dispatch.Batching;
 using Webhooks.Dispatch.Delivery;
+using System.Runtime.CompilerServices;
 using Wolverine.Runtime;
 using Wolverine.Transports.Local;
 
 namespace Webhooks.Dispatch.Flow;
 
-/// <summary>How many delivery messages this node's delivery queue holds in memory (waiting or being handled).</summary>
-public sealed class DeliveryQueueDepth(IWolverineRuntime runtime)
+/// <summary>
+/// How many deliveries this node's delivery queues hold in memory (waiting or being handled): single delivery messages,
+/// and the deliveries of the batches this node's group commit handed over and has not finished.
+/// </summary>
+public sealed class DeliveryQueueDepth(IWolverineRuntime runtime, BatchedDeliveries batched)
 {
     private LocalQueue? queue;
 
-    public int Count => (queue ??= runtime.Endpoints.LocalQueueForMessageType(typeof(DeliverWebhook)))?.MessageCount ?? 0;
+    public int Count => ((queue ??= runtime.Endpoints.LocalQueueForMessageType(typeof(DeliverWebhook)))?.MessageCount ?? 0) + batched.Count;
+}
+
+/// <summary>
+/// The deliveries of the <see cref="DeliverWebhooks"/> batches this node handed to its queue and has not finished, by
+/// batch (a batch recovered from the database after a restart was not handed over here, so it is not counted: the
+/// count is what back pressure and the pipeline watch need, the work of this node's own publishes).
+/// </summary>
+public sealed class BatchedDeliveries
+{
+    private readonly ConditionalWeakTable<DeliverWebhooks, StrongBox<int>> counted = [];
+    private int count;
+
+    public int Count => Volatile.Read(ref count);
+
+    /// <summary>A batch handed to the queue: its deliveries count until each is done.</summary>
+    public void Add(DeliverWebhooks batch)
+    {
+        if (counted.TryAdd(batch, new StrongBox<int>(batch.Deliveries.Count)))
+        {
+            Interlocked.Add(ref count, batch.Deliveries.Count);
+        }
+    }
+
+    /// <summary>One delivery of <paramref name="batch"/> is done with (made, put back for later, or found made already).</summary>
+    public void Done(DeliverWebhooks batch)
+    {
+        // Counted once per delivery, even when Wolverine hands the batch over again after a failure.
+        if (counted.TryGetValue(batch, out var left) && Interlocked.Decrement(ref left.Value) >= 0)
+        {
+            Interlocked.Decrement(ref count);
+        }
+    }
 }
 
 /// <summary>A publish refused for now because the node is behind; the client should send it again after <see cref="RetryAfter"/>.</summary>

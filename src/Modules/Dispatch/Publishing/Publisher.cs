@@ -348,7 +348,7 @@ public sealed partial class Publisher(
             {
                 var webhook = route.Definition;
                 stream.Add(new DeliveryScheduled(id, eventId, webhook.Id, webhook.Name, webhook.Url, webhook.PostMode, webhook.PayloadFormat, now));
-                await bus.PublishAsync(new DeliverWebhook(id, eventId, webhook.Id, 1, payloads.For(webhook)));
+                commits.Deliver(bus, new DeliverWebhook(id, eventId, webhook.Id, 1, payloads.For(webhook)));
             }
 
             foreach (var (route, id, reason) in skipped)
