@@ -17,17 +17,11 @@ public sealed class when_the_host_is_killed(ITestOutputHelper output)
     {
         await using var rig = await FaultRig.Start();
         await using var receiver = await Receiver.Start();
-        var port = HostProcess.FreePort();
-        var host = await rig.StartHost(port);
-        await FaultRig.Define(host, "crm-sync", receiver.Url);
-        await rig.WaitUntilMatched(host, webhooks: 1);
+        var (host, port) = await Started(rig, receiver, "crm-sync");
 
         var gate = new CallGate(receiver);
         var publishing = rig.PublishAll(Events, parallel: 16, (_, _) => host.Address);
-        await Arrivals.WaitUntil(() => receiver.Requests.Count >= 1000, TimeSpan.FromMinutes(2), () => $"{receiver.Requests.Count} arrived");
-        // Answers held: the host dies with calls in flight, deliveries it accepted and never finished.
-        gate.Hold();
-        await Arrivals.WaitUntil(() => gate.Held >= 8, TimeSpan.FromMinutes(1), () => $"{gate.Held} calls held");
+        await CallsInFlight(receiver, gate);
         var arrivedBeforeKill = Arrivals.Events(receiver.Requests);
         var killed = host.Address;
         await host.Kill();
@@ -60,16 +54,11 @@ public sealed class when_the_host_is_killed(ITestOutputHelper output)
     {
         await using var rig = await FaultRig.Start();
         await using var receiver = await Receiver.Start();
-        var port = HostProcess.FreePort();
-        var host = await rig.StartHost(port);
-        await FaultRig.Define(host, "crm-batch", receiver.Url);
-        await rig.WaitUntilMatched(host, webhooks: 1);
+        var (host, port) = await Started(rig, receiver, "crm-batch");
 
         var gate = new CallGate(receiver);
         var publishing = rig.PublishAllInBatches(Events, batchSize: 100, parallel: 4, _ => host.Address);
-        await Arrivals.WaitUntil(() => receiver.Requests.Count >= 1000, TimeSpan.FromMinutes(2), () => $"{receiver.Requests.Count} arrived");
-        gate.Hold();
-        await Arrivals.WaitUntil(() => gate.Held >= 8, TimeSpan.FromMinutes(1), () => $"{gate.Held} calls held");
+        await CallsInFlight(receiver, gate);
         var acceptedAtKill = rig.Accepted.Count;
         await host.Kill();
         gate.Release();
@@ -84,5 +73,26 @@ public sealed class when_the_host_is_killed(ITestOutputHelper output)
             string.Join(", ", rig.Resent.Select(r => $"{r.Key} x{r.Value}")));
         acceptedAtKill.ShouldBeLessThan(Events, "the kill came while batches were still being published");
         Arrivals.ShouldHaveDeliveredEachOnce(receiver.Requests, rig, Events);
+    }
+
+    /// <summary>A host on a port of its own with one webhook to the receiver, matched by Dispatch.</summary>
+    private static async Task<(HostProcess Host, int Port)> Started(FaultRig rig, Receiver receiver, string webhook)
+    {
+        var port = HostProcess.FreePort();
+        var host = await rig.StartHost(port);
+        await FaultRig.Define(host, webhook, receiver.Url);
+        await rig.WaitUntilMatched(host, webhooks: 1);
+        return (host, port);
+    }
+
+    /// <summary>
+    /// Waits for 1,000 deliveries, then holds the receiver's answers until 8 calls wait: a host killed now dies with
+    /// calls in flight, deliveries it accepted and never finished.
+    /// </summary>
+    private static async Task CallsInFlight(Receiver receiver, CallGate gate)
+    {
+        await Arrivals.WaitUntil(() => receiver.Requests.Count >= 1000, TimeSpan.FromMinutes(2), () => $"{receiver.Requests.Count} arrived");
+        gate.Hold();
+        await Arrivals.WaitUntil(() => gate.Held >= 8, TimeSpan.FromMinutes(1), () => $"{gate.Held} calls held");
     }
 }
