@@ -296,6 +296,15 @@ public sealed partial class GroupCommit(
                 LogForwardFailed(envelopes.Count, failure);
                 await Release(envelopes);
             }
+
+            // Released to the durable inbox, they come back as other objects: this node's count forgets them.
+            foreach (var envelope in envelopes)
+            {
+                if (envelope.Message is DeliverWebhooks batch)
+                {
+                    batched.Settle(batch);
+                }
+            }
         }
         finally
         {

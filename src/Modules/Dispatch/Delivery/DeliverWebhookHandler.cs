@@ -1,5 +1,6 @@
 using Marten;
 using Webhooks.Definitions.Contracts;
+using Webhooks.Dispatch.Contracts;
 using Webhooks.Dispatch.Batching;
 using Webhooks.Dispatch.Flow;
 using Webhooks.Dispatch.Outbound;
@@ -119,16 +120,44 @@ public static class DeliverWebhooksHandler
         DispatchOptions options, TimeProvider time, PipelineProgress progress, BatchedDeliveries batched, IDocumentStore store,
         IMessageContext context, CancellationToken cancellation)
     {
+        try
+        {
+            await Deliver(batch, catalog, caller, limiter, commits, options, time, progress, batched, store, context, cancellation);
+        }
+        finally
+        {
+            // Whatever became of it, this batch no longer counts towards the node's backlog.
+            batched.Settle(batch);
+        }
+    }
+
+    private static async Task Deliver(
+        DeliverWebhooks batch, DispatchCatalog catalog, TargetCaller caller, TargetLimiter limiter, GroupCommit commits,
+        DispatchOptions options, TimeProvider time, PipelineProgress progress, BatchedDeliveries batched, IDocumentStore store,
+        IMessageContext context, CancellationToken cancellation)
+    {
         var ids = batch.Deliveries.Select(d => d.DeliveryId).ToArray();
         IReadOnlyList<Guid> done;
         await using (var session = store.QuerySession())
         {
-            done = await session.Query<History.DeliveryLog>().Where(d => d.Id.IsOneOf(ids) && d.AttemptCount > 0).Select(d => d.Id).ToListAsync(cancellation);
+            // Made already: attempted, or ended without a call (a webhook deleted or disabled meanwhile).
+            done = await session.Query<History.DeliveryLog>()
+                .Where(d => d.Id.IsOneOf(ids) && (d.AttemptCount > 0 || d.Status != DeliveryStatuses.Pending))
+                .Select(d => d.Id).ToListAsync(cancellation);
         }
 
         // The deliveries run at once, and a message context is not safe to share between them: those put back for
-        // later are gathered here and scheduled once all are done.
+        // later are gathered here and scheduled once all are done. One that fails (its record could not be written) is
+        // put back alone, so it is retried as a delivery of its own and never holds the others back.
         var putBack = new List<(DeliverWebhook Delivery, DateTimeOffset At)>();
+        void PutBack(DeliverWebhook later, DateTimeOffset at)
+        {
+            lock (putBack)
+            {
+                putBack.Add((later, at));
+            }
+        }
+
         await Task.WhenAll(batch.Deliveries.Select(async delivery =>
         {
             var attempted = false;
@@ -138,14 +167,14 @@ public static class DeliverWebhooksHandler
                 {
                     attempted = await DeliverWebhookHandler.Deliver(delivery, catalog, caller, limiter, commits, options, time, (later, at, _) =>
                     {
-                        lock (putBack)
-                        {
-                            putBack.Add((later, at));
-                        }
-
+                        PutBack(later, at);
                         return ValueTask.CompletedTask;
                     }, cancellation);
                 }
+            }
+            catch (Exception failed) when (failed is not OperationCanceledException)
+            {
+                PutBack(delivery, time.GetUtcNow().AddSeconds(1));
             }
             finally
             {

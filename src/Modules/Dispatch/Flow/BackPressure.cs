@@ -16,7 +16,16 @@ public sealed class DeliveryQueueDepth(IWolverineRuntime runtime, BatchedDeliver
 {
     private LocalQueue? queue;
 
-    public int Count => ((queue ??= runtime.Endpoints.LocalQueueForMessageType(typeof(DeliverWebhook)))?.MessageCount ?? 0) + batched.Count;
+    private LocalQueue? batches;
+
+    /// <summary>
+    /// Single delivery messages in their queue, the deliveries of this node's batches not yet done, and the batch
+    /// messages in their queue (each counted once more: a batch recovered after a restart is counted only so).
+    /// </summary>
+    public int Count =>
+        ((queue ??= runtime.Endpoints.LocalQueueForMessageType(typeof(DeliverWebhook)))?.MessageCount ?? 0)
+        + ((batches ??= runtime.Endpoints.LocalQueueForMessageType(typeof(DeliverWebhooks)))?.MessageCount ?? 0)
+        + batched.Count;
 }
 
 /// <summary>
@@ -37,6 +46,18 @@ public sealed class BatchedDeliveries
         if (counted.TryAdd(batch, new StrongBox<int>(batch.Deliveries.Count)))
         {
             Interlocked.Add(ref count, batch.Deliveries.Count);
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="batch"/> is finished with, or will not be handled here (it was not handed over): whatever of it
+    /// still counts stops counting.
+    /// </summary>
+    public void Settle(DeliverWebhooks batch)
+    {
+        if (counted.TryGetValue(batch, out var left) && Interlocked.Exchange(ref left.Value, 0) is var rest and > 0)
+        {
+            Interlocked.Add(ref count, -rest);
         }
     }
 

@@ -47,7 +47,7 @@ public static class RedeliverEndpoint
     }
 }
 
-/// <summary>Makes failed or succeeded deliveries again, now, with their own webhook-id; one group commit per call.</summary>
+/// <summary>Makes failed or succeeded deliveries again, now, with their own webhook-id; one group commit per event's stream.</summary>
 public sealed class Redeliveries(DispatchCatalog catalog, GroupCommit commits, TimeProvider time)
 {
     public async Task<int> Redeliver(IReadOnlyList<DeliveryLog> deliveries, string actor, IQuerySession session, CancellationToken cancellation)
@@ -68,18 +68,16 @@ public sealed class Redeliveries(DispatchCatalog catalog, GroupCommit commits, T
             work.Add((delivery, Payload.For(route.Definition.PayloadFormat, entity)));
         }
 
-        if (work.Count > 0)
+        // The deliveries of one event share its stream: one commit per stream, on the commit loop it belongs to.
+        await Task.WhenAll(work.GroupBy(w => w.Delivery.EventId).Select(stream => commits.Commit(async (writer, bus) =>
         {
-            await commits.Commit(async (writer, bus) =>
+            foreach (var (delivery, body) in stream)
             {
-                foreach (var (delivery, body) in work)
-                {
-                    var next = delivery.Attempts.Count + 1;
-                    writer.Events.Append(delivery.EventId, new DeliveryRedeliveryRequested(delivery.Id, next, actor, now));
-                    await bus.PublishAsync(new DeliverWebhook(delivery.Id, delivery.EventId, delivery.WebhookId, next, body));
-                }
-            });
-        }
+                var next = delivery.Attempts.Count + 1;
+                writer.Events.Append(delivery.EventId, new DeliveryRedeliveryRequested(delivery.Id, next, actor, now));
+                await bus.PublishAsync(new DeliverWebhook(delivery.Id, delivery.EventId, delivery.WebhookId, next, body));
+            }
+        }, stream.Key)));
 
         return work.Count;
     }

@@ -179,10 +179,18 @@ public sealed partial class Publisher(
         }
         catch
         {
-            // Nothing of the batch was recorded: every key it holds is free again.
+            // Nothing of the batch was recorded: every key it holds is free again (each on its own: the database may be
+            // what failed, and a claim left there lapses within its lease).
             foreach (var key in held)
             {
-                await idempotency.Abandon(key);
+                try
+                {
+                    await idempotency.Abandon(key);
+                }
+                catch (Exception abandoning) when (abandoning is not OperationCanceledException)
+                {
+                    LogAbandonFailed(logger, abandoning);
+                }
             }
 
             throw;
@@ -368,6 +376,9 @@ public sealed partial class Publisher(
         return new Prepared(result, Write, AnswerAfterCommit: scheduled.Count > 0 || key is not null);
     }
 
+
+    [LoggerMessage(LogLevel.Warning, "An Idempotency-Key of a failed batch could not be withdrawn; its claim lapses within its lease")]
+    private static partial void LogAbandonFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(LogLevel.Error, "The record of event {EventId} (answered already, SyncRecording = Deferred) could not be written")]
     private static partial void LogRecordLost(ILogger logger, Guid eventId, Exception exception);
