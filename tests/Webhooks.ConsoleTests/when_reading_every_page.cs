@@ -73,6 +73,8 @@ public sealed class when_reading_every_page(ConsoleWorld world)
         unreachable.ShouldBeEmpty();
     }
 
+    private static int seeds;
+
     /// <summary>Something on every page, and the pages by name for each role.</summary>
     private async Task<(List<(string Name, string Path)> Admin, List<(string Name, string Path)> KeySafe)> Seed()
     {
@@ -85,7 +87,7 @@ public sealed class when_reading_every_page(ConsoleWorld world)
         };
         // An event source of this seed's own: the world is shared by the widths, and a publish that reached an earlier
         // seed's webhook before this one's was known to the publisher would count as delivered and never reach this receiver.
-        var source = $"contact{Guid.NewGuid():N}"[..16];
+        var source = $"contactUpdated{Interlocked.Increment(ref seeds)}";
         await world.Admin.RegisterEventSource("crm", source, new RegisterEventSource("Contact", "h_sys_contacts", "updated",
             "A contact changed", JsonNode.Parse("""{"h_pk_id":"103","h_name":"Gary","h_email":"g@example.com"}""")!.AsObject()));
         var key = await world.KeySafe.CreateKey(new CreateKey($"tour key {Guid.NewGuid():N}"[..20], KeyTypes.HttpBasic, "For the tour", "tour", "tour-pass"));

@@ -35,6 +35,22 @@ public sealed class when_one_event_has_many_deliveries(AppFixture fixture) : Rec
     }
 
     [Fact]
+    public async Task an_empty_batch_or_one_of_deliveries_ended_already_calls_nobody_and_writes_nothing()
+    {
+        await Fixture.Hook("ended", Receiver.Url);
+        var (answer, tracked) = await Host.PublishTracked(HttpStatusCode.Accepted);
+        await Receiver.WaitFor(1);
+        var batch = tracked.Sent.MessagesOf<DeliverWebhooks>().Single();
+
+        await Host.ExecuteAndWaitAsync(() => Host.MessageBus().InvokeAsync(new DeliverWebhooks([])));
+        await Host.ExecuteAndWaitAsync(() => Host.MessageBus().InvokeAsync(batch));
+
+        Receiver.Requests.Count.ShouldBe(1);
+        var delivery = await Fixture.Client(TestKeys.Auditor).GetDelivery(answer.GetProperty("deliveries")[0].GetProperty("id").GetGuid());
+        delivery.Attempts.Count.ShouldBe(1, "nothing was appended to the delivery by the batch handled again");
+    }
+
+    [Fact]
     public async Task twenty_deliveries_of_one_event_are_each_made_once_and_recorded_in_its_stream()
     {
         for (var i = 0; i < 20; i++)
