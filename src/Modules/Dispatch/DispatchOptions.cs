@@ -74,7 +74,7 @@ public sealed class DispatchOptions
     /// How many group commits may run at once. One keeps batches largest; more let the next batch commit while the
     /// previous one waits on the database.
     /// </summary>
-    public int GroupCommitters { get; set; } = 2;
+    public int GroupCommitters { get; set; } = 1;
 
     /// <summary>
     /// How many deliveries may wait on one node (in its queue, or committed and on their way there) before publishes

@@ -26,7 +26,7 @@ public sealed class DispatchOptionsTests
         options.DeadNodeTimeout.ShouldBe(TimeSpan.FromMinutes(1));
         options.HeartbeatInterval.ShouldBe(TimeSpan.FromSeconds(10));
         options.SyncRecording.ShouldBe(SyncRecording.Durable);
-        options.GroupCommitters.ShouldBe(2);
+        options.GroupCommitters.ShouldBe(1);
     }
 
     [Theory]

@@ -312,12 +312,22 @@ public sealed class when_publishing_events(AppFixture fixture) : ReceiverTest(fi
         await slow.WaitFor(20, TimeSpan.FromSeconds(30));
     }
 
-    /// <summary>A delivery's events: in its published event's stream, after the event itself.</summary>
+    /// <summary>
+    /// A delivery's events, in the order they were recorded: its creation in its published event's stream, its attempts
+    /// and outcome in the ledgers of the commits that recorded them (issue 14).
+    /// </summary>
     private async Task<List<object>> Stream(Guid deliveryId)
     {
         await using var session = Host.Services.GetRequiredService<IDocumentStore>().QuerySession();
-        var eventId = (await session.LoadAsync<DeliveryLog>(deliveryId))!.EventId;
-        return (await session.Events.FetchStreamAsync(eventId)).Select(e => e.Data).Where(e => Delivery(e) == deliveryId).ToList();
+        var streams = await session.AdvancedSql.QueryAsync<Guid>(
+            "select distinct stream_id from webhooks.mt_events where data::text like ?", CancellationToken.None, $"%{deliveryId}%");
+        var events = new List<JasperFx.Events.IEvent>();
+        foreach (var stream in streams)
+        {
+            events.AddRange(await session.Events.FetchStreamAsync(stream));
+        }
+
+        return events.OrderBy(e => e.Sequence).Select(e => e.Data).Where(e => Delivery(e) == deliveryId).ToList();
     }
 
     private static Guid? Delivery(object data) => data switch

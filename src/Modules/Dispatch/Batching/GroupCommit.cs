@@ -19,9 +19,11 @@ namespace Webhooks.Dispatch.Batching;
 /// the same transaction (Wolverine's outbox), then answers each writer. Nothing is answered before it is committed,
 /// so durability is what one transaction per write would give; the cost of a commit is shared by the batch. Under
 /// light load a batch is one write and adds no wait; under heavy load batches grow while the previous ones commit.
-/// A delivery's attempt is written only after its publish committed, and the attempts of one event's deliveries (which
-/// share its stream) go to one loop, so one stream's writes follow each other on a node. Where two nodes append to one
-/// stream at once, one commit fails on the stream's version: its writes are made again (they append, so that is safe).
+/// A batch's async attempts and outcomes go to one stream the commit starts, its ledger (<see cref="Record"/>). A
+/// delivery's attempt is written only after its publish committed, and the writes about one event's deliveries go to
+/// one loop (its stream's), so they follow each other on a node and never race on its delivery log. Where two nodes
+/// append to one stream at once, one commit fails on the stream's version: its writes are made again (they append,
+/// so that is safe).
 /// A batch that fails is retried write by write, so one bad write fails alone.
 /// <para>
 /// A commit loop never waits on the delivery queue. The queue holds at most 10,000 deliveries in memory and, when
@@ -53,6 +55,9 @@ public sealed partial class GroupCommit(
 
     /// <summary>The first attempts each batch's writes asked for (<see cref="Deliver"/>), by the batch's message context.</summary>
     private readonly ConditionalWeakTable<IMessageContext, List<DeliverWebhook>> firstAttempts = [];
+
+    /// <summary>The attempts and outcomes each batch's writes recorded (<see cref="Record"/>), by the batch's message context.</summary>
+    private readonly ConditionalWeakTable<IMessageContext, List<object>> ledgers = [];
     private int waiting;
     private int forwarding;
 
@@ -90,6 +95,13 @@ public sealed partial class GroupCommit(
     /// first attempts travel as one durable message (<see cref="DeliverWebhooks"/>), committed with the batch.
     /// </summary>
     public void Deliver(IMessageContext batch, DeliverWebhook delivery) => firstAttempts.GetOrCreateValue(batch).Add(delivery);
+
+    /// <summary>
+    /// Called by a write: an event of a delivery's attempt or outcome, recorded in the batch's ledger, a stream of its own
+    /// started by the commit (issue 14): one append for a batch's attempts instead of one per delivery. The events name
+    /// their delivery, and the delivery log gathers them by it from whichever stream holds them.
+    /// </summary>
+    public void Record(IMessageContext batch, object @event) => ledgers.GetOrCreateValue(batch).Add(@event);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(queues.Select(queue => CommitLoop(queue, stoppingToken)));
@@ -213,6 +225,12 @@ public sealed partial class GroupCommit(
         foreach (var work in works)
         {
             await work.Write(session, context);
+        }
+
+        if (ledgers.TryGetValue(context, out var ledger))
+        {
+            ledgers.Remove(context);
+            session.Events.StartStream(Guid.CreateVersion7(), ledger);
         }
 
         if (firstAttempts.TryGetValue(context, out var first))

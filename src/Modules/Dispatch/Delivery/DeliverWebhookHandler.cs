@@ -47,9 +47,9 @@ public static class DeliverWebhookHandler
         if (route is null || !route.Definition.Enabled)
         {
             var reason = route is null ? "The webhook was deleted before the delivery succeeded." : "The webhook is disabled.";
-            await commits.Commit((session, _) =>
+            await commits.Commit((_, bus) =>
             {
-                session.Events.Append(delivery.EventId, new DeliveryFailed(delivery.DeliveryId, reason, time.GetUtcNow()));
+                commits.Record(bus, new DeliveryFailed(delivery.DeliveryId, reason, time.GetUtcNow()));
                 return ValueTask.CompletedTask;
             }, delivery.EventId);
             return true;
@@ -73,33 +73,34 @@ public static class DeliverWebhookHandler
         }
 
         var now = time.GetUtcNow();
-        await commits.Commit(async (session, bus) =>
+        await commits.Commit(async (_, bus) =>
         {
-            // The delivery's events go to its published event's stream.
-            var (id, stream) = (delivery.DeliveryId, delivery.EventId);
-            session.Events.Append(stream, Attempts.Attempted(id, delivery.Attempt, now, outcome));
+            // The attempt and its outcome go to the commit's ledger (one stream for the batch's attempts); the write still
+            // goes to the commit loop of the event's stream, so a redelivery asked meanwhile never races it on the log.
+            var id = delivery.DeliveryId;
+            commits.Record(bus, Attempts.Attempted(id, delivery.Attempt, now, outcome));
             if (outcome.Succeeded)
             {
-                session.Events.Append(stream, new DeliverySucceeded(id, now));
+                commits.Record(bus, new DeliverySucceeded(id, now));
             }
             else if (outcome.StatusCode == 410)
             {
-                session.Events.Append(stream, new DeliveryFailed(id, "The target answered 410 Gone: the webhook is disabled.", now));
+                commits.Record(bus, new DeliveryFailed(id, "The target answered 410 Gone: the webhook is disabled.", now));
                 await bus.PublishAsync(new DisableWebhook(webhook.Id, $"The target answered 410 Gone to delivery {id}."));
             }
             else if (outcome.Permanent)
             {
-                session.Events.Append(stream, new DeliveryFailed(id, $"Not retried: {outcome.Describe(webhook.Name)}", now));
+                commits.Record(bus, new DeliveryFailed(id, $"Not retried: {outcome.Describe(webhook.Name)}", now));
             }
             else if (RetryPolicy.NextDelay(options, delivery.Attempt, outcome.RetryAfter) is { } delay)
             {
                 var at = now + delay;
-                session.Events.Append(stream, new DeliveryRetryScheduled(id, delivery.Attempt + 1, at));
+                commits.Record(bus, new DeliveryRetryScheduled(id, delivery.Attempt + 1, at));
                 await bus.ScheduleAsync(delivery with { Attempt = delivery.Attempt + 1 }, at);
             }
             else
             {
-                session.Events.Append(stream, new DeliveryFailed(id, $"Gave up after {delivery.Attempt} attempts: {outcome.Describe(webhook.Name)}", now));
+                commits.Record(bus, new DeliveryFailed(id, $"Gave up after {delivery.Attempt} attempts: {outcome.Describe(webhook.Name)}", now));
             }
         }, delivery.EventId);
         return true;

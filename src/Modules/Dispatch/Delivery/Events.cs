@@ -2,10 +2,13 @@ using System.Text.Json;
 
 namespace Webhooks.Dispatch.Delivery;
 
-// The streams Dispatch writes: one per published event, holding the event (EventPublished first) and then every event
-// of its deliveries, each naming its delivery (whose id is the webhook-id header). Deliveries made before issue 14 have
-// a stream of their own; the delivery log reads both the same way. The events carry the application's record (it is
-// what was delivered) but never a credential or a signing secret.
+// The streams Dispatch writes: one per published event, holding the event (EventPublished first) and its deliveries'
+// creation (DeliveryScheduled, DeliverySkipped, the sync attempts, redeliveries asked); and one per group commit of
+// async attempts, its ledger, holding the attempts and outcomes that commit recorded (issue 14: one append for a
+// batch's attempts instead of one per delivery). Every delivery event names its delivery (whose id is the webhook-id
+// header), and the delivery log gathers them by it from whichever stream holds them; deliveries made before issue 14
+// have a stream of their own, read the same way. The events carry the application's record (it is what was
+// delivered) but never a credential or a signing secret.
 
 public sealed record EventPublished(
     Guid EventId, string Application, string EventSource, string? ActionBy, string? ActionByName, string? CallingSessionId,

@@ -58,9 +58,9 @@ public sealed class DeliveryLog
 }
 
 /// <summary>
-/// The delivery log as an inline projection of every delivery's events, by the delivery's id: a published event's
-/// stream holds its deliveries' events (issue 14: one stream per event, not one per delivery as before; deliveries
-/// made before that keep their own streams, and both read the same here).
+/// The delivery log as an inline projection of every delivery's events, by the delivery's id, from whichever stream
+/// holds them: a delivery's creation is in its published event's stream, its async attempts and outcome in the
+/// ledgers of the commits that recorded them (issue 14); deliveries made before that have a stream of their own.
 /// </summary>
 public sealed partial class DeliveryLogProjection : MultiStreamProjection<DeliveryLog, Guid>
 {
