@@ -30,7 +30,8 @@ public sealed class DeliveryLog
     /// and the indexes the reads need, each named after the read (Marten's Duplicate() indexes only its own column):
     /// a webhook's deliveries newest first (ids are version 7 UUIDs: time-ordered), as lists and paging read them;
     /// a webhook's statistics, and the overview's window, each from its index alone (index-only scans once vacuum has
-    /// marked the pages visible); a status across webhooks; the deliveries waiting for a retry.
+    /// marked the pages visible); a status across webhooks. (No index on next_attempt_at: no read filters on it, and
+    /// each one costs every write of the log, issue 14.)
     /// </summary>
     public static void ConfigureMarten(Marten.Schema.DocumentMapping mapping)
     {
@@ -51,7 +52,6 @@ public sealed class DeliveryLog
             IncludeColumns = ["webhook_id", "status", "next_attempt_at", "duration_ms"],
         });
         mapping.Indexes.Add(new Marten.Schema.DocumentIndex(mapping, "status") { Name = "mt_doc_deliverylog_idx_status" });
-        mapping.Indexes.Add(new Marten.Schema.DocumentIndex(mapping, "next_attempt_at") { Name = "mt_doc_deliverylog_idx_next_attempt_at" });
     }
 
     public DeliveryView ToView() => new(Id, EventId, Webhook, Url, PostMode, Status, Attempts, NextAttemptAt, CreatedAt, Reason);
