@@ -100,6 +100,30 @@ public sealed class when_the_node_is_behind : IAsyncLifetime
     }
 
     [Fact]
+    public async Task the_deliveries_of_a_batch_that_find_their_target_full_step_aside_together_and_are_each_made_once()
+    {
+        receiver.Respond = (_, _) => Task.Delay(TimeSpan.FromMilliseconds(600));
+        var admin = WebhooksClient.Create(host.Server.CreateClient(), TestKeys.Admin);
+        for (var i = 1; i < 5; i++)
+        {
+            await host.ExecuteAndWaitAsync(() => admin.DefineWebhook(DefinitionsSetup.Webhook($"slow-{i}") with { Url = receiver.Url.ToString() }));
+        }
+
+        // One event, five deliveries in one batch; the slow target takes two calls at a time, the three others find it
+        // full and step aside together, as one durable message (then two of them are made, and the last steps aside).
+        (await Publish(DefinitionsSetup.EventSource)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        await receiver.WaitFor(5, TimeSpan.FromSeconds(30));
+        await Task.Delay(500);
+
+        receiver.Requests.Count.ShouldBe(5, await Envelopes());
+        receiver.Requests.Select(r => r.Header("webhook-id")).Distinct().Count().ShouldBe(5, "each delivery once, under its own id");
+        var batches = await Count("select count(*) from wolverine.wolverine_incoming_envelopes where message_type like '%DeliverWebhooks'");
+        var alone = await Count("select count(*) from wolverine.wolverine_incoming_envelopes where message_type like '%DeliverWebhook'");
+        batches.ShouldBe(2, "the first attempts, then the three that found the target full: " + await Envelopes());
+        alone.ShouldBeLessThanOrEqualTo(1, "only the last one stepped aside alone: " + await Envelopes());
+    }
+
+    [Fact]
     public async Task readiness_fails_while_the_group_commit_makes_no_progress_and_recovers_when_it_moves()
     {
         (await Ready()).Status.ShouldBe(HttpStatusCode.OK);
@@ -129,6 +153,15 @@ public sealed class when_the_node_is_behind : IAsyncLifetime
 
     /// <summary>Deliveries that found the target full and were put back for later (durable scheduled messages).</summary>
     private Task<long> SteppedAside() => Count("select count(*) from wolverine.wolverine_incoming_envelopes where status = 'Scheduled'");
+
+    /// <summary>The messages of the durable inbox, for a failure's message.</summary>
+    private async Task<string> Envelopes()
+    {
+        await using var db = new NpgsqlConnection(connection);
+        await db.OpenAsync();
+        await using var q = new NpgsqlCommand("select string_agg(message_type || ' ' || status, ', ') from wolverine.wolverine_incoming_envelopes", db);
+        return (string)(await q.ExecuteScalarAsync())!;
+    }
 
     private async Task<long> Count(string sql)
     {

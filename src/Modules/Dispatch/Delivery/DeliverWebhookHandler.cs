@@ -138,27 +138,22 @@ public static class DeliverWebhooksHandler
         IMessageContext context, CancellationToken cancellation)
     {
         var ids = batch.Deliveries.Select(d => d.DeliveryId).ToArray();
-        IReadOnlyList<Guid> done;
+        HashSet<Guid> done;
         await using (var session = store.QuerySession())
         {
             // Made already: attempted, or ended without a call (a webhook deleted or disabled meanwhile).
-            done = await session.Query<History.DeliveryLog>()
+            done = [.. await session.Query<History.DeliveryLog>()
                 .Where(d => d.Id.IsOneOf(ids) && (d.AttemptCount > 0 || d.Status != DeliveryStatuses.Pending))
-                .Select(d => d.Id).ToListAsync(cancellation);
+                .Select(d => d.Id).ToListAsync(cancellation)];
         }
 
         // The deliveries run at once, and a message context is not safe to share between them: those put back for
-        // later are gathered here and scheduled once all are done. One that fails (its record could not be written) is
-        // put back alone, so it is retried as a delivery of its own and never holds the others back.
-        var putBack = new List<(DeliverWebhook Delivery, DateTimeOffset At)>();
-        void PutBack(DeliverWebhook later, DateTimeOffset at)
-        {
-            lock (putBack)
-            {
-                putBack.Add((later, at));
-            }
-        }
-
+        // later are gathered here and scheduled once all are done. Those whose target was full go back together, as one
+        // durable message due when the last of them asked (a batch of 1,000 to one target finds it full for most of
+        // them: one envelope instead of 1,000). One that failed (its record could not be written) goes back alone, as a
+        // delivery of its own under Wolverine's error policies, and never holds the others back.
+        var full = new List<(DeliverWebhook Delivery, DateTimeOffset At)>();
+        var failed = new List<DeliverWebhook>();
         await Task.WhenAll(batch.Deliveries.Select(async delivery =>
         {
             var attempted = false;
@@ -168,14 +163,21 @@ public static class DeliverWebhooksHandler
                 {
                     attempted = await DeliverWebhookHandler.Deliver(delivery, catalog, caller, limiter, commits, options, time, (later, at, _) =>
                     {
-                        PutBack(later, at);
+                        lock (full)
+                        {
+                            full.Add((later, at));
+                        }
+
                         return ValueTask.CompletedTask;
                     }, cancellation);
                 }
             }
-            catch (Exception failed) when (failed is not OperationCanceledException)
+            catch (Exception failure) when (failure is not OperationCanceledException)
             {
-                PutBack(delivery, time.GetUtcNow().AddSeconds(1));
+                lock (failed)
+                {
+                    failed.Add(delivery);
+                }
             }
             finally
             {
@@ -184,9 +186,18 @@ public static class DeliverWebhooksHandler
             }
         }));
 
-        foreach (var (later, at) in putBack)
+        if (full.Count == 1)
         {
-            await context.ScheduleAsync(later, at);
+            await context.ScheduleAsync(full[0].Delivery, full[0].At);
+        }
+        else if (full.Count > 1)
+        {
+            await context.ScheduleAsync(new DeliverWebhooks([.. full.Select(p => p.Delivery)]), full.Max(p => p.At));
+        }
+
+        foreach (var delivery in failed)
+        {
+            await context.ScheduleAsync(delivery, time.GetUtcNow().AddSeconds(1));
         }
     }
 }
