@@ -6,9 +6,12 @@ using Npgsql;
 /// What a stretch of work cost, read before and after it: CPU seconds of the host, of PostgreSQL (the postmaster, its
 /// live backends, and the children it has reaped) and of this process (the load generator and the receiver), from
 /// <c>/proc</c>; and from PostgreSQL itself the statements executed (<c>pg_stat_statements</c>), the transactions
-/// committed and the WAL written (<c>pg_stat_wal</c>).
+/// committed and the WAL written (<c>pg_stat_wal</c>); and the round trips to PostgreSQL: the segments carrying data
+/// that its sockets received (<c>ss</c>'s <c>data_segs_in</c>, summed over the established connections to its port).
+/// A client sends each round trip's messages in one write, one segment on loopback unless it passes 64 KiB (a large
+/// batch), so this counts round trips, a few large ones twice; -1 where <c>ss</c> is missing.
 /// </summary>
-internal sealed record Costs(double HostCpu, double PostgresCpu, double BenchCpu, long Statements, long Transactions, long WalBytes)
+internal sealed record Costs(double HostCpu, double PostgresCpu, double BenchCpu, long Statements, long Transactions, long WalBytes, long RoundTrips)
 {
     private static readonly double Tick = 100.0; // USER_HZ: 100 on every Linux this runs on
 
@@ -26,18 +29,44 @@ internal sealed record Costs(double HostCpu, double PostgresCpu, double BenchCpu
         var (statements, transactions, wal) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
         return new Costs(
             Cpu(host.Id, children: false), CpuOfPostgres(postmaster), Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds,
-            statements, transactions, wal);
+            statements, transactions, wal, await RoundTripsTo(new NpgsqlConnectionStringBuilder(connection).Port));
     }
 
     public Costs Since(Costs before) => new(
         HostCpu - before.HostCpu, PostgresCpu - before.PostgresCpu, BenchCpu - before.BenchCpu,
-        Statements - before.Statements, Transactions - before.Transactions, WalBytes - before.WalBytes);
+        Statements - before.Statements, Transactions - before.Transactions, WalBytes - before.WalBytes,
+        RoundTrips < 0 || before.RoundTrips < 0 ? -1 : RoundTrips - before.RoundTrips);
 
-    /// <summary>Per delivery: host + PostgreSQL CPU (ms), each apart, the load generator's, statements, transactions, WAL bytes.</summary>
-    public string PerDelivery(int deliveries) => string.Create(CultureInfo.InvariantCulture,
-        $"CPU {(HostCpu + PostgresCpu) * 1000 / deliveries:0.000} ms (host {HostCpu * 1000 / deliveries:0.000}, PostgreSQL {PostgresCpu * 1000 / deliveries:0.000}; " +
-        $"load generator + receiver {BenchCpu * 1000 / deliveries:0.000}); {(double)Statements / deliveries:0.0} statements, " +
-        $"{(double)Transactions / deliveries:0.00} transactions, {(double)WalBytes / deliveries:0} WAL bytes");
+    /// <summary>Per delivery: host + PostgreSQL CPU (ms), each apart, the load generator's, statements, transactions, round trips, WAL bytes.</summary>
+    public string PerDelivery(int deliveries)
+    {
+        var trips = RoundTrips < 0 ? "" : string.Create(CultureInfo.InvariantCulture, $"{(double)RoundTrips / deliveries:0.00} round trips, ");
+        return string.Create(CultureInfo.InvariantCulture,
+            $"CPU {(HostCpu + PostgresCpu) * 1000 / deliveries:0.000} ms (host {HostCpu * 1000 / deliveries:0.000}, PostgreSQL {PostgresCpu * 1000 / deliveries:0.000}; " +
+            $"load generator + receiver {BenchCpu * 1000 / deliveries:0.000}); {(double)Statements / deliveries:0.0} statements, " +
+            $"{(double)Transactions / deliveries:0.00} transactions, {trips}{(double)WalBytes / deliveries:0} WAL bytes");
+    }
+
+    /// <summary>
+    /// The data segments PostgreSQL's sockets on <paramref name="port"/> received so far (connections that closed take
+    /// theirs with them: the host's pool keeps its connections open), or -1 without <c>ss</c>.
+    /// </summary>
+    private static async Task<long> RoundTripsTo(int port)
+    {
+        try
+        {
+            var start = new ProcessStartInfo("ss", ["-tinH", "state", "established", $"( sport = :{port} )"]) { RedirectStandardOutput = true };
+            using var ss = Process.Start(start)!;
+            var output = await ss.StandardOutput.ReadToEndAsync();
+            await ss.WaitForExitAsync();
+            return System.Text.RegularExpressions.Regex.Matches(output, @"data_segs_in:(\d+)")
+                .Sum(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return -1;
+        }
+    }
 
     /// <summary>Forgets what pg_stat_statements counted so far (before the stretch <see cref="TopStatements"/> lists).</summary>
     public static async Task ResetStatements(string connection)
