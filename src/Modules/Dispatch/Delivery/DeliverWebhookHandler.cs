@@ -6,6 +6,7 @@ using Webhooks.Dispatch.Flow;
 using Webhooks.Dispatch.Outbound;
 using Webhooks.Dispatch.Routing;
 using Wolverine;
+using Wolverine.Runtime;
 
 namespace Webhooks.Dispatch.Delivery;
 
@@ -37,15 +38,19 @@ public static class DeliverWebhookHandler
         }
     }
 
-    /// <summary>Makes the attempt and records it; false when the target was full and the delivery was put back for later.</summary>
+    /// <summary>
+    /// Makes the attempt and records it; false when the target was full and the delivery was put back for later.
+    /// <paramref name="decided"/> is called as soon as that is known (before the call, which may take long).
+    /// </summary>
     internal static async Task<bool> Deliver(
         DeliverWebhook delivery, DispatchCatalog catalog, TargetCaller caller, TargetLimiter limiter, GroupCommit commits,
         DispatchOptions options, TimeProvider time, Func<DeliverWebhook, DateTimeOffset, DeliveryOptions?, ValueTask> putBack,
-        CancellationToken cancellation)
+        CancellationToken cancellation, Action? decided = null)
     {
         var route = catalog.Find(delivery.WebhookId);
         if (route is null || !route.Definition.Enabled)
         {
+            decided?.Invoke();
             var reason = route is null ? "The webhook was deleted before the delivery succeeded." : "The webhook is disabled.";
             await commits.Commit((_, bus) =>
             {
@@ -63,8 +68,11 @@ public static class DeliverWebhookHandler
             // message) instead of holding a handler here. Normal flow control, so nothing is logged: Wolverine's own
             // ReScheduleCurrentAsync logs every such step aside as an error.
             await putBack(delivery, time.GetUtcNow().AddMilliseconds(Random.Shared.Next(50, 250)), null);
+            decided?.Invoke();
             return false;
         }
+
+        decided?.Invoke();
 
         CallOutcome outcome;
         using (lease)
@@ -112,18 +120,22 @@ public static class DeliverWebhookHandler
 /// it, with its own commit of the outcome); the message is done when every one of them is. Handled again (its host
 /// died before it was done, or a commit failed and Wolverine retries it), it leaves out the deliveries whose attempt is
 /// already recorded. A target that hangs holds this message as it would hold its deliveries' own: the others in it
-/// are made and recorded meanwhile.
+/// are made and recorded meanwhile. Its deliveries that find their target full step aside together, as one batch
+/// message of their own, as soon as every delivery of this one has its place or not (not after the calls).
 /// </summary>
 public static class DeliverWebhooksHandler
 {
     public static async Task Handle(
         DeliverWebhooks batch, DispatchCatalog catalog, TargetCaller caller, TargetLimiter limiter, GroupCommit commits,
         DispatchOptions options, TimeProvider time, PipelineProgress progress, BatchedDeliveries batched, IDocumentStore store,
-        IMessageContext context, CancellationToken cancellation)
+        IWolverineRuntime runtime, IMessageContext context, CancellationToken cancellation)
     {
+        // A batch handed over by this node's group commit is counted already; one that comes back from the database (its
+        // deliveries stepped aside together, or it is recovered) counts from here.
+        batched.Add(batch);
         try
         {
-            await Deliver(batch, catalog, caller, limiter, commits, options, time, progress, batched, store, context, cancellation);
+            await Deliver(batch, catalog, caller, limiter, commits, options, time, progress, batched, store, runtime, context, cancellation);
         }
         finally
         {
@@ -135,7 +147,7 @@ public static class DeliverWebhooksHandler
     private static async Task Deliver(
         DeliverWebhooks batch, DispatchCatalog catalog, TargetCaller caller, TargetLimiter limiter, GroupCommit commits,
         DispatchOptions options, TimeProvider time, PipelineProgress progress, BatchedDeliveries batched, IDocumentStore store,
-        IMessageContext context, CancellationToken cancellation)
+        IWolverineRuntime runtime, IMessageContext context, CancellationToken cancellation)
     {
         var ids = batch.Deliveries.Select(d => d.DeliveryId).ToArray();
         HashSet<Guid> done;
@@ -147,14 +159,48 @@ public static class DeliverWebhooksHandler
                 .Select(d => d.Id).ToListAsync(cancellation)];
         }
 
-        // The deliveries run at once, and a message context is not safe to share between them: those put back for
-        // later are gathered here and scheduled once all are done. Those whose target was full go back together, as one
-        // durable message due when the last of them asked (a batch of 1,000 to one target finds it full for most of
-        // them: one envelope instead of 1,000). One that failed (its record could not be written) goes back alone, as a
-        // delivery of its own under Wolverine's error policies, and never holds the others back.
+        // The deliveries run at once, and a message context is not safe to share between them: only this method uses it.
+        // Those whose target was full step aside together, as one durable message due when the last of them asked (a
+        // batch of 1,000 to one target finds it full for most of them: one envelope instead of 1,000), scheduled as
+        // soon as every delivery has its place or not: a slow call does not hold them back. One that failed (its
+        // record could not be written) goes back alone once all are done, as a delivery of its own under Wolverine's
+        // error policies, and never holds the others back.
         var full = new List<(DeliverWebhook Delivery, DateTimeOffset At)>();
         var failed = new List<DeliverWebhook>();
-        await Task.WhenAll(batch.Deliveries.Select(async delivery =>
+        var decisions = new List<Task>(batch.Deliveries.Count);
+        var deliveries = new List<Task>(batch.Deliveries.Count);
+        foreach (var delivery in batch.Deliveries)
+        {
+            var decided = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            decisions.Add(decided.Task);
+            deliveries.Add(Make(delivery, decided));
+        }
+
+        await Task.WhenAll(decisions);
+        if (full.Count > 0)
+        {
+            // Durable at once, not when this message is done (what is sent through its own context waits for that): a
+            // slow call of this batch must not hold back the deliveries that stepped aside. Should this node die before
+            // this message is done, the message is handled again and may make some of them at the same time as their
+            // own message: at least once, under their one id, as after any crash.
+            var aside = new MessageContext(runtime);
+            if (full.Count == 1)
+            {
+                await aside.ScheduleAsync(full[0].Delivery, full[0].At);
+            }
+            else
+            {
+                await aside.ScheduleAsync(new DeliverWebhooks([.. full.Select(p => p.Delivery)]), full.Max(p => p.At));
+            }
+        }
+
+        await Task.WhenAll(deliveries);
+        foreach (var delivery in failed)
+        {
+            await context.ScheduleAsync(delivery, time.GetUtcNow().AddSeconds(1));
+        }
+
+        async Task Make(DeliverWebhook delivery, TaskCompletionSource decided)
         {
             var attempted = false;
             try
@@ -169,7 +215,7 @@ public static class DeliverWebhooksHandler
                         }
 
                         return ValueTask.CompletedTask;
-                    }, cancellation);
+                    }, cancellation, () => decided.TrySetResult());
                 }
             }
             catch (Exception failure) when (failure is not OperationCanceledException)
@@ -181,23 +227,10 @@ public static class DeliverWebhooksHandler
             }
             finally
             {
+                decided.TrySetResult();
                 progress.Handled(attempted);
                 batched.Done(batch);
             }
-        }));
-
-        if (full.Count == 1)
-        {
-            await context.ScheduleAsync(full[0].Delivery, full[0].At);
-        }
-        else if (full.Count > 1)
-        {
-            await context.ScheduleAsync(new DeliverWebhooks([.. full.Select(p => p.Delivery)]), full.Max(p => p.At));
-        }
-
-        foreach (var delivery in failed)
-        {
-            await context.ScheduleAsync(delivery, time.GetUtcNow().AddSeconds(1));
         }
     }
 }

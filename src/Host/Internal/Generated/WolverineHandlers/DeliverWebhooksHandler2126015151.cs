@@ -7,6 +7,7 @@ using Webhooks.Dispatch.Batching;
 using Webhooks.Dispatch.Flow;
 using Webhooks.Dispatch.Outbound;
 using Webhooks.Dispatch.Routing;
+using Wolverine.Runtime;
 
 namespace Internal.Generated.WolverineHandlers
 {
@@ -23,8 +24,9 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Webhooks.Dispatch.Outbound.TargetCaller _targetCaller;
         private readonly Webhooks.Dispatch.Outbound.TargetLimiter _targetLimiter;
         private readonly Webhooks.Dispatch.Routing.DispatchCatalog _dispatchCatalog;
+        private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public DeliverWebhooksHandler2126015151(Marten.IDocumentStore documentStore, System.TimeProvider timeProvider, Webhooks.Dispatch.Batching.GroupCommit groupCommit, Webhooks.Dispatch.DispatchOptions dispatchOptions, Webhooks.Dispatch.Flow.BatchedDeliveries batchedDeliveries, Webhooks.Dispatch.Flow.PipelineProgress pipelineProgress, Webhooks.Dispatch.Outbound.TargetCaller targetCaller, Webhooks.Dispatch.Outbound.TargetLimiter targetLimiter, Webhooks.Dispatch.Routing.DispatchCatalog dispatchCatalog)
+        public DeliverWebhooksHandler2126015151(Marten.IDocumentStore documentStore, System.TimeProvider timeProvider, Webhooks.Dispatch.Batching.GroupCommit groupCommit, Webhooks.Dispatch.DispatchOptions dispatchOptions, Webhooks.Dispatch.Flow.BatchedDeliveries batchedDeliveries, Webhooks.Dispatch.Flow.PipelineProgress pipelineProgress, Webhooks.Dispatch.Outbound.TargetCaller targetCaller, Webhooks.Dispatch.Outbound.TargetLimiter targetLimiter, Webhooks.Dispatch.Routing.DispatchCatalog dispatchCatalog, Wolverine.Runtime.IWolverineRuntime wolverineRuntime)
         {
             _documentStore = documentStore;
             _timeProvider = timeProvider;
@@ -35,6 +37,7 @@ namespace Internal.Generated.WolverineHandlers
             _targetCaller = targetCaller;
             _targetLimiter = targetLimiter;
             _dispatchCatalog = dispatchCatalog;
+            _wolverineRuntime = wolverineRuntime;
         }
 
         public override async System.Threading.Tasks.Task HandleAsync(Wolverine.Runtime.MessageContext context, System.Threading.CancellationToken cancellation)
@@ -46,7 +49,7 @@ namespace Internal.Generated.WolverineHandlers
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Webhooks.Dispatch.Delivery.DeliverWebhooksHandler");
             
             // The actual message execution
-            await Webhooks.Dispatch.Delivery.DeliverWebhooksHandler.Handle(deliverWebhooks, _dispatchCatalog, _targetCaller, _targetLimiter, _groupCommit, _dispatchOptions, _timeProvider, _pipelineProgress, _batchedDeliveries, _documentStore, context, cancellation).ConfigureAwait(false);
+            await Webhooks.Dispatch.Delivery.DeliverWebhooksHandler.Handle(deliverWebhooks, _dispatchCatalog, _targetCaller, _targetLimiter, _groupCommit, _dispatchOptions, _timeProvider, _pipelineProgress, _batchedDeliveries, _documentStore, _wolverineRuntime, context, cancellation).ConfigureAwait(false);
         }
     }
 
