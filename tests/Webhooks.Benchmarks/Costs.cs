@@ -6,10 +6,11 @@ using Npgsql;
 /// What a stretch of work cost, read before and after it: CPU seconds of the host, of PostgreSQL (the postmaster, its
 /// live backends, and the children it has reaped) and of this process (the load generator and the receiver), from
 /// <c>/proc</c>; and from PostgreSQL itself the statements executed (<c>pg_stat_statements</c>), the transactions
-/// committed and the WAL written (<c>pg_stat_wal</c>); and the round trips to PostgreSQL: the segments carrying data
-/// that its sockets received (<c>ss</c>'s <c>data_segs_in</c>, summed over the established connections to its port).
-/// A client sends each round trip's messages in one write, one segment on loopback unless it passes 64 KiB (a large
-/// batch), so this counts round trips, a few large ones twice; -1 where <c>ss</c> is missing.
+/// committed and the WAL written (<c>pg_stat_wal</c>); and the round trips to PostgreSQL, counted from above: the
+/// segments carrying data that its sockets received (<c>ss</c>'s <c>data_segs_in</c>, summed over the established
+/// connections to its port). A client sends a round trip's messages in one write, but Npgsql writes a large batch in
+/// 8 KiB buffers, each a segment: a round trip of a 100 KB group commit counts a dozen times, so this is an upper
+/// bound; -1 where <c>ss</c> is missing or does not report it.
 /// </summary>
 internal sealed record Costs(double HostCpu, double PostgresCpu, double BenchCpu, long Statements, long Transactions, long WalBytes, long RoundTrips)
 {
@@ -59,8 +60,8 @@ internal sealed record Costs(double HostCpu, double PostgresCpu, double BenchCpu
             using var ss = Process.Start(start)!;
             var output = await ss.StandardOutput.ReadToEndAsync();
             await ss.WaitForExitAsync();
-            return System.Text.RegularExpressions.Regex.Matches(output, @"data_segs_in:(\d+)")
-                .Sum(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
+            var counts = System.Text.RegularExpressions.Regex.Matches(output, @"data_segs_in:(\d+)");
+            return counts.Count == 0 ? -1 : counts.Sum(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
         }
         catch (System.ComponentModel.Win32Exception)
         {

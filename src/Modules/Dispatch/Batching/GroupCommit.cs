@@ -46,9 +46,10 @@ public sealed partial class GroupCommit(
     public const int InlineForwardLimit = JasperFx.Blocks.Block<Envelope>.DefaultBoundedCapacity / 2;
 
     /// <summary>
-    /// Each commit loop's queue. A write that appends to an existing stream goes to the loop the stream's id picks, so two
-    /// loops never append to one stream at once (the deliveries of one event share its stream, issue 14: two commits
-    /// appending to it at once would collide on its version). Any other write goes to the loop with the fewest waiting.
+    /// Each commit loop's queue. A write about an existing stream (an event's: a redelivery appends to it, an attempt of
+    /// one of its deliveries updates their log) goes to the loop the stream's id picks, so two loops never append to one
+    /// stream at once (they would collide on its version) nor update one delivery's log at once. Any other write goes
+    /// to the loop with the fewest waiting.
     /// </summary>
     private readonly Channel<Work>[] queues = Enumerable.Range(0, options.GroupCommitters)
         .Select(_ => Channel.CreateUnbounded<Work>()).ToArray();

@@ -117,7 +117,8 @@ public static class GetEventEndpoint
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     public static async Task<IResult> Get(Guid eventId, IQuerySession session, CancellationToken cancellation)
     {
-        // The event is its stream's first event; its deliveries' events follow it (the log has them).
+        // The event is its stream's first event; its deliveries' creation follows it, their attempts are in the commits'
+        // ledgers (the log has them all).
         var events = await session.Events.FetchStreamAsync(eventId, version: 1, token: cancellation);
         if (events.Count == 0 || events[0].Data is not EventPublished published)
         {
