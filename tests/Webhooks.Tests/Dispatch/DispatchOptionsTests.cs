@@ -27,6 +27,7 @@ public sealed class DispatchOptionsTests
         options.HeartbeatInterval.ShouldBe(TimeSpan.FromSeconds(10));
         options.SyncRecording.ShouldBe(SyncRecording.Durable);
         options.GroupCommitters.ShouldBe(1);
+        options.SchedulePollingInterval.ShouldBe(TimeSpan.FromMilliseconds(250));
     }
 
     [Theory]
