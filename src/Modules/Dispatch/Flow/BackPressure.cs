@@ -20,7 +20,8 @@ public sealed class DeliveryQueueDepth(IWolverineRuntime runtime, BatchedDeliver
 
     /// <summary>
     /// Single delivery messages in their queue, the deliveries of this node's batches not yet done, and the batch
-    /// messages in their queue (each counted once more: a batch recovered after a restart is counted only so).
+    /// messages in their queue (each counted once more: a batch that came from the database, stepped aside or
+    /// recovered, counts as one message while it waits there and by its deliveries once it is handled).
     /// </summary>
     public int Count =>
         ((queue ??= runtime.Endpoints.LocalQueueForMessageType(typeof(DeliverWebhook)))?.MessageCount ?? 0)
@@ -29,9 +30,9 @@ public sealed class DeliveryQueueDepth(IWolverineRuntime runtime, BatchedDeliver
 }
 
 /// <summary>
-/// The deliveries of the <see cref="DeliverWebhooks"/> batches this node handed to its queue and has not finished, by
-/// batch (a batch recovered from the database after a restart was not handed over here, so it is not counted: the
-/// count is what back pressure and the pipeline watch need, the work of this node's own publishes).
+/// The deliveries of the <see cref="DeliverWebhooks"/> batches this node handed to its queue or is handling and has not
+/// finished, by batch: a batch from this node's group commit counts from its hand-over, one that came from the database
+/// (its deliveries stepped aside together, or it was recovered) from the moment it is handled.
 /// </summary>
 public sealed class BatchedDeliveries
 {
