@@ -177,28 +177,37 @@ public static class DeliverWebhooksHandler
         }
 
         await Task.WhenAll(decisions);
-        if (full.Count > 0)
+        var steppedAside = full.Count == 0;
+        if (!steppedAside)
         {
             // Durable at once, not when this message is done (what is sent through its own context waits for that): a
-            // slow call of this batch must not hold back the deliveries that stepped aside. Should this node die before
-            // this message is done, the message is handled again and may make some of them at the same time as their
-            // own message: at least once, under their one id, as after any crash.
-            var aside = new MessageContext(runtime);
-            if (full.Count == 1)
+            // slow call of this batch must not hold back the deliveries that stepped aside. Always as a batch, even of
+            // one, so that whichever of it and this message (handled again if it fails or its node dies before it is
+            // done) comes second leaves out what the other made: at least once, under one id, as after any crash.
+            try
             {
-                await aside.ScheduleAsync(full[0].Delivery, full[0].At);
+                await new MessageContext(runtime).ScheduleAsync(StepAside(full), full.Max(p => p.At));
+                steppedAside = true;
             }
-            else
+            catch (Exception failure) when (failure is not OperationCanceledException)
             {
-                await aside.ScheduleAsync(new DeliverWebhooks([.. full.Select(p => p.Delivery)]), full.Max(p => p.At));
+                // The database refused it: tried again through this message's own context once its calls are done (a
+                // handler never leaves calls in flight behind it).
             }
         }
 
         await Task.WhenAll(deliveries);
+        if (!steppedAside)
+        {
+            await context.ScheduleAsync(StepAside(full), full.Max(p => p.At));
+        }
+
         foreach (var delivery in failed)
         {
             await context.ScheduleAsync(delivery, time.GetUtcNow().AddSeconds(1));
         }
+
+        static DeliverWebhooks StepAside(List<(DeliverWebhook Delivery, DateTimeOffset At)> full) => new([.. full.Select(p => p.Delivery)]);
 
         async Task Make(DeliverWebhook delivery, TaskCompletionSource decided)
         {

@@ -21,7 +21,8 @@ public sealed class DeliveryQueueDepth(IWolverineRuntime runtime, BatchedDeliver
     /// <summary>
     /// Single delivery messages in their queue, the deliveries of this node's batches not yet done, and the batch
     /// messages in their queue (each counted once more: a batch that came from the database, stepped aside or
-    /// recovered, counts as one message while it waits there and by its deliveries once it is handled).
+    /// recovered, counts as one message while it waits in the queue and by its deliveries once it is handled; while it
+    /// waits in the database as a scheduled message it is not counted, as retries are not).
     /// </summary>
     public int Count =>
         ((queue ??= runtime.Endpoints.LocalQueueForMessageType(typeof(DeliverWebhook)))?.MessageCount ?? 0)
@@ -56,9 +57,16 @@ public sealed class BatchedDeliveries
     /// </summary>
     public void Settle(DeliverWebhooks batch)
     {
-        if (counted.TryGetValue(batch, out var left) && Interlocked.Exchange(ref left.Value, 0) is var rest and > 0)
+        if (counted.TryGetValue(batch, out var left))
         {
-            Interlocked.Add(ref count, -rest);
+            if (Interlocked.Exchange(ref left.Value, 0) is var rest and > 0)
+            {
+                Interlocked.Add(ref count, -rest);
+            }
+
+            // Forgotten, so the same message handled again (Wolverine retries it) counts again. Its handler has no call
+            // left in flight by then: nothing of it comes back to Done.
+            counted.Remove(batch);
         }
     }
 
