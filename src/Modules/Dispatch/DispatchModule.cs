@@ -145,6 +145,9 @@ internal sealed class DispatchDurability(IOptions<DispatchOptions> configured) :
         // Due retries are claimed this many per poll: at Wolverine's default (100) a backlog drained at ~100
         // deliveries/s whatever the host could do (the benchmark's backlog section found it).
         opts.Durability.RecoveryBatchSize = 1000;
+        // A delivery handler waits for its call, up to AsyncTimeout (a batch's for all of its calls): Wolverine must not
+        // cancel it first (its default is 60 s), or a long AsyncTimeout would see slow calls cut and made again.
+        opts.DefaultExecutionTimeout = options.HandlerTimeout;
         // A node that stops writing its heartbeat is declared dead after DeadNodeTimeout (and two more checks);
         // its accepted deliveries are then released to the living nodes.
         opts.Durability.StaleNodeTimeout = options.DeadNodeTimeout;

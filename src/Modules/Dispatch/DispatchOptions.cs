@@ -97,6 +97,14 @@ public sealed class DispatchOptions
         TimeSpan.FromSeconds(90).Ticks, Math.Max(AsyncTimeout.Ticks, SyncTimeout.Ticks) + TimeSpan.FromSeconds(30).Ticks));
 
     /// <summary>
+    /// How long Wolverine lets a message handler run before it cancels it: its default (60 s), or AsyncTimeout + 30 s
+    /// when that is longer, since a delivery handler waits for its call (a batch's, for all of its calls) up to
+    /// AsyncTimeout; cut short, slow calls would be made again.
+    /// </summary>
+    public TimeSpan HandlerTimeout => TimeSpan.FromTicks(Math.Max(
+        TimeSpan.FromSeconds(60).Ticks, AsyncTimeout.Ticks + TimeSpan.FromSeconds(30).Ticks));
+
+    /// <summary>
     /// How often persisted retries and step-asides that are due are looked for (the precision of the retry schedule).
     /// Each look claims up to 1,000, so this also bounds how fast a backlog of retries drains: 1 s drained ~1,000
     /// deliveries/s, 250 ms 3,800-4,200 (issue 14); a look finds nothing in an index when nothing is due (idle, 250 ms costs

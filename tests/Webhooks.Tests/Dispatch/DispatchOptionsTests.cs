@@ -44,6 +44,12 @@ public sealed class DispatchOptionsTests
         From(("DeadNodeTimeout", timeout)).HeartbeatInterval.ShouldBe(TimeSpan.FromMilliseconds(heartbeatMs));
 
     [Theory]
+    [InlineData("00:00:30", 60)]
+    [InlineData("00:02:00", 150)]
+    public void handlers_may_run_as_long_as_a_call_may_take_and_some(string asyncTimeout, int seconds) =>
+        From(("AsyncTimeout", asyncTimeout)).HandlerTimeout.ShouldBe(TimeSpan.FromSeconds(seconds));
+
+    [Theory]
     [InlineData("DeadNodeTimeout", "00:00:01", "DeadNodeTimeout must be at least 2 seconds")]
     [InlineData("AllowedNetworks:0", "10.0.0.0/33", "'10.0.0.0/33' is not a CIDR range")]
     [InlineData("RetrySchedule:0", "-00:00:01", "delays must not be negative")]
