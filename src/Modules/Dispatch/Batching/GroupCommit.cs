@@ -54,11 +54,11 @@ public sealed partial class GroupCommit(
     private readonly Channel<Work>[] queues = Enumerable.Range(0, options.GroupCommitters)
         .Select(_ => Channel.CreateUnbounded<Work>()).ToArray();
 
-    /// <summary>The first attempts each batch's writes asked for (<see cref="Deliver"/>), by the batch's message context.</summary>
-    private readonly ConditionalWeakTable<IMessageContext, List<DeliverWebhook>> firstAttempts = [];
-
-    /// <summary>The attempts and outcomes each batch's writes recorded (<see cref="Record"/>), by the batch's message context.</summary>
-    private readonly ConditionalWeakTable<IMessageContext, List<object>> ledgers = [];
+    /// <summary>
+    /// What each batch's writes handed to the commit itself (<see cref="Deliver"/>, <see cref="Record"/>), by the batch's
+    /// message context: a batch retried write by write starts again with nothing.
+    /// </summary>
+    private readonly ConditionalWeakTable<IMessageContext, Gathered> gathered = [];
     private int waiting;
     private int forwarding;
 
@@ -95,14 +95,14 @@ public sealed partial class GroupCommit(
     /// Called by a write: the first attempt of a delivery it records, to be made once the batch is committed. The batch's
     /// first attempts travel as one durable message (<see cref="DeliverWebhooks"/>), committed with the batch.
     /// </summary>
-    public void Deliver(IMessageContext batch, DeliverWebhook delivery) => firstAttempts.GetOrCreateValue(batch).Add(delivery);
+    public void Deliver(IMessageContext batch, DeliverWebhook delivery) => gathered.GetOrCreateValue(batch).FirstAttempts.Add(delivery);
 
     /// <summary>
     /// Called by a write: an event of a delivery's attempt or outcome, recorded in the batch's ledger, a stream of its own
     /// started by the commit (issue 14): one append for a batch's attempts instead of one per delivery. The events name
     /// their delivery, and the delivery log gathers them by it from whichever stream holds them.
     /// </summary>
-    public void Record(IMessageContext batch, object @event) => ledgers.GetOrCreateValue(batch).Add(@event);
+    public void Record(IMessageContext batch, object @event) => gathered.GetOrCreateValue(batch).Ledger.Add(@event);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(queues.Select(queue => CommitLoop(queue, stoppingToken)));
@@ -228,16 +228,18 @@ public sealed partial class GroupCommit(
             await work.Write(session, context);
         }
 
-        if (ledgers.TryGetValue(context, out var ledger))
+        if (gathered.TryGetValue(context, out var batch))
         {
-            ledgers.Remove(context);
-            session.Events.StartStream(Guid.CreateVersion7(), ledger);
-        }
+            gathered.Remove(context);
+            if (batch.Ledger.Count > 0)
+            {
+                session.Events.StartStream(Guid.CreateVersion7(), batch.Ledger);
+            }
 
-        if (firstAttempts.TryGetValue(context, out var first))
-        {
-            firstAttempts.Remove(context);
-            await context.PublishAsync(new DeliverWebhooks(first));
+            if (batch.FirstAttempts.Count > 0)
+            {
+                await context.PublishAsync(new DeliverWebhooks(batch.FirstAttempts));
+            }
         }
 
         await session.SaveChangesAsync();
@@ -347,6 +349,14 @@ public sealed partial class GroupCommit(
         {
             LogReleaseFailed(envelopes.Count, failure);
         }
+    }
+
+    /// <summary>A batch's first attempts (one <see cref="DeliverWebhooks"/> message) and its ledger (one stream).</summary>
+    private sealed class Gathered
+    {
+        public List<DeliverWebhook> FirstAttempts { get; } = [];
+
+        public List<object> Ledger { get; } = [];
     }
 
     private sealed record Work(Func<IDocumentSession, IMessageContext, ValueTask> Write, TaskCompletionSource Done);
