@@ -53,6 +53,9 @@ public sealed class FieldErrors
 
     public bool IsEmpty => errors.Count == 0;
 
+    /// <summary>How many errors were added so far (so a rule can tell whether its own checks added any).</summary>
+    public int Count => errors.Values.Sum(messages => messages.Count);
+
     public FieldErrors Add(string field, string message)
     {
         if (!errors.TryGetValue(field, out var messages))

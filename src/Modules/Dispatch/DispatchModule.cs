@@ -31,6 +31,7 @@ public static class DispatchModule
         services.AddSingleton<DispatchCatalog>();
         services.AddMemoryCache();
         services.AddSingleton<SecretCache>();
+        services.AddSingleton<OAuthTokens>();
         services.AddSingleton<TargetCaller>();
         services.AddSingleton<Publisher>();
         services.AddSingleton<Idempotency>();

@@ -52,6 +52,12 @@ public sealed class DispatchOptions
     /// <summary>An HTTP proxy for outbound calls (http://host:port). Environment proxies are ignored; the address guard still judges each target.</summary>
     public string? Proxy { get; set; }
 
+    /// <summary>
+    /// A PEM file of certificate authorities trusted for targets' TLS certificates besides the system's (a private CA
+    /// inside a company); the host name must still match. Null: the system's trust store only.
+    /// </summary>
+    public string? TrustedCertificateAuthorities { get; set; }
+
     /// <summary>How many calls may be in flight to one target (scheme, host and port) at once.</summary>
     public int MaxConcurrencyPerTarget { get; set; } = 16;
 
@@ -143,6 +149,11 @@ public sealed class DispatchOptionsValidator : IValidateOptions<DispatchOptions>
             && (!Uri.TryCreate(proxy, UriKind.Absolute, out var proxyUri) || proxyUri.Scheme is not ("http" or "https")))
         {
             problems.Add($"Proxy: '{proxy}' is not an absolute http(s) URL such as http://proxy.internal:3128.");
+        }
+
+        if (options.TrustedCertificateAuthorities is { Length: > 0 } authorities && !File.Exists(authorities))
+        {
+            problems.Add($"TrustedCertificateAuthorities: there is no file '{authorities}' (a PEM file of CA certificates).");
         }
 
         if (options.Schedule.Any(d => d < TimeSpan.Zero))

@@ -40,8 +40,12 @@ public static class ModuleBoundaries
     /// <summary>Public Contracts types are data: records, enums, or static classes of constants.</summary>
     public static IEnumerable<string> BehaviourInContracts(Assembly contracts) =>
         contracts.GetExportedTypes()
-            .Where(type => !(IsRecord(type) || type.IsEnum || IsConstantHolder(type)))
+            .Where(type => !(IsRecord(type) || type.IsEnum || IsConstantHolder(type) || IsWireShape(type)))
             .Select(type => $"{type.FullName} is not a record, an enum or a static class of constants");
+
+    /// <summary>A JSON converter says how a contract is written on the wire (e.g. a value that is a string or an object): shape, not behaviour.</summary>
+    private static bool IsWireShape(Type type) =>
+        type.BaseType is { IsGenericType: true } baseType && baseType.GetGenericTypeDefinition() == typeof(System.Text.Json.Serialization.JsonConverter<>);
 
     private static IEnumerable<string> ProjectReferences(Assembly assembly) =>
         assembly.GetReferencedAssemblies()

@@ -7,7 +7,9 @@ using Microsoft.Extensions.Logging;
 namespace Webhooks.Tests.Infrastructure;
 
 /// <summary>A request a receiver got, and the status it answered.</summary>
-public sealed record Received(string Method, string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body, DateTimeOffset At, int Status = 200)
+public sealed record Received(
+    string Method, string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body, DateTimeOffset At, int Status = 200,
+    string? ClientCertificate = null)
 {
     public string Text => System.Text.Encoding.UTF8.GetString(Body);
 
@@ -32,10 +34,23 @@ public sealed class Receiver : IAsyncDisposable
 
     public IReadOnlyList<Received> Requests => requests.ToList();
 
-    public static async Task<Receiver> Start()
+    public static Task<Receiver> Start() => Start(tls: false);
+
+    /// <summary>
+    /// A receiver on https, with <see cref="TestCertificates.Server"/> (which the test hosts trust), that asks every
+    /// caller for a client certificate and records its subject (none sent: the request is still answered).
+    /// </summary>
+    public static Task<Receiver> StartTls() => Start(tls: true);
+
+    private static async Task<Receiver> Start(bool tls)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseKestrel(kestrel => kestrel.ConfigureHttpsDefaults(https =>
+        {
+            https.ServerCertificate = TestCertificates.Server;
+            https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.AllowCertificate;
+            https.ClientCertificateValidation = (_, _, _) => true; // recorded, judged by the test
+        })).UseUrls(tls ? "https://127.0.0.1:0" : "http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var receiver = new Receiver(app);
@@ -81,7 +96,9 @@ public sealed class Receiver : IAsyncDisposable
         }
         finally
         {
-            requests.Enqueue(new Received(context.Request.Method, context.Request.Path, headers, body.ToArray(), DateTimeOffset.UtcNow, context.Response.StatusCode));
+            requests.Enqueue(new Received(
+                context.Request.Method, context.Request.Path, headers, body.ToArray(), DateTimeOffset.UtcNow, context.Response.StatusCode,
+                context.Connection.ClientCertificate?.Subject));
             arrivals.Release();
         }
     }

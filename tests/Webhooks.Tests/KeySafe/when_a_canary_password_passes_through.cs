@@ -51,7 +51,7 @@ public sealed class when_a_canary_password_passes_through(AppFixture fixture) : 
         await Send(HttpMethod.Post, "/keysafe/keys", $$"""{"name":"canary","type":"httpBasic","username":"u","password":"{{Canary}}"}""");
         await Send(HttpMethod.Post, "/keysafe/keys", $$"""{"name":"forbidden","type":"httpBasic","username":"u","password":"{{Canary}}"}""", TestKeys.Admin);
 
-        var credential = await Host.MessageBus().InvokeAsync<HttpBasicCredential>(new ResolveHttpBasicCredential(id));
+        var credential = await Host.MessageBus().InvokeAsync<Credential>(new ResolveCredential(id));
         credential.Password.ShouldBe(RotatedCanary, "the in-process resolution is the one place the secret is seen");
 
         var database = await DumpDatabase();
@@ -65,6 +65,58 @@ public sealed class when_a_canary_password_passes_through(AppFixture fixture) : 
             logs.ShouldNotContain(secret);
             // Nor merely encoded.
             database.ShouldNotContain(Convert.ToBase64String(Encoding.UTF8.GetBytes(secret)));
+        }
+    }
+
+    [Fact]
+    public async Task no_secret_of_any_key_type_appears_in_an_answer_a_table_or_a_log()
+    {
+        const string token = "CANARY-token-0b1e", value = "CANARY-value-7c2d", clientSecret = "CANARY-client-9f3a", pkcs12Password = "CANARY-p12-4e8b";
+        var (certificate, privateKey) = TestCertificates.ClientPem("canary-client");
+        var pkcs12 = TestCertificates.ClientPkcs12("canary-client-2", pkcs12Password);
+        var keyBody = privateKey.Split('\n')[1]; // a line of the private key's base64
+        var answers = new StringBuilder();
+        async Task<string> Send(HttpMethod method, string url, object body)
+        {
+            using var request = new HttpRequestMessage(method, url)
+            {
+                Content = new StringContent(System.Text.Json.JsonSerializer.Serialize(body), Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Authorization = new("Bearer", TestKeys.KeySafe);
+            var response = await Host.Server.CreateClient().SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            answers.AppendLine(text);
+            return text;
+        }
+
+        Guid Id(string answer) => System.Text.Json.JsonDocument.Parse(answer).RootElement.GetProperty("id").GetGuid();
+
+        var bearer = Id(await Send(HttpMethod.Post, "/keysafe/keys", new { name = "b", type = "bearer", token }));
+        Id(await Send(HttpMethod.Post, "/keysafe/keys", new { name = "a", type = "apiKeyHeader", headerName = "X-Key", value }));
+        var oauth = Id(await Send(HttpMethod.Post, "/keysafe/keys", new { name = "o", type = "oauth2ClientCredentials", tokenUrl = "https://login.example.com/t", clientId = "c", clientSecret }));
+        var mtls = Id(await Send(HttpMethod.Post, "/keysafe/keys", new { name = "m", type = "mtls", certificatePem = certificate, privateKeyPem = privateKey }));
+        await Send(HttpMethod.Put, $"/keysafe/keys/{mtls}/secret", new { pkcs12Base64 = pkcs12, pkcs12Password });
+        // Refused, with the secrets in the wrong places.
+        await Send(HttpMethod.Put, $"/keysafe/keys/{bearer}/secret", new { password = token, value, clientSecret });
+        await Send(HttpMethod.Put, $"/keysafe/keys/{oauth}/secret", new { tokenUrl = "nope", clientId = "c", clientSecret, token });
+        await Send(HttpMethod.Post, "/keysafe/keys", new { name = "x", type = "mtls", pkcs12Base64 = pkcs12, pkcs12Password = "wrong " + pkcs12Password });
+        await Send(HttpMethod.Post, "/keysafe/keys", new { name = "y", type = "mtls", certificatePem = privateKey, privateKeyPem = certificate });
+        foreach (var id in new[] { bearer, oauth, mtls })
+        {
+            answers.AppendLine(await (await Host.Server.CreateClient().SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/keysafe/keys/{id}/history")
+            {
+                Headers = { Authorization = new("Bearer", TestKeys.Auditor) },
+            })).Content.ReadAsStringAsync());
+        }
+
+        var database = await DumpDatabase();
+        var logs = string.Join('\n', Fixture.Logs.Lines);
+        database.ShouldContain("canary-client-2", Case.Sensitive, "the certificate's subject is shown, so it is in the key's row");
+        foreach (var secret in new[] { token, value, clientSecret, pkcs12Password, keyBody, pkcs12[..64] })
+        {
+            answers.ToString().ShouldNotContain(secret);
+            database.ShouldNotContain(secret);
+            logs.ShouldNotContain(secret);
         }
     }
 

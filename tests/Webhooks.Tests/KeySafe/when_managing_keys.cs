@@ -104,17 +104,17 @@ public sealed class when_managing_keys(AppFixture fixture) : AppTest(fixture)
         var description = await bus.InvokeAsync<KeyDescription>(new DescribeKey(key.Id));
         description.ShouldBe(new KeyDescription(key.Id, true, key.Name, KeyTypes.HttpBasic, description.AllowedOrigins));
         description.AllowedOrigins.ShouldBeEmpty();
-        var credential = await bus.InvokeAsync<HttpBasicCredential>(new ResolveHttpBasicCredential(key.Id));
+        var credential = await bus.InvokeAsync<Credential>(new ResolveCredential(key.Id));
         (credential.Username, credential.Password).ShouldBe(("u1", "p1"));
         credential.ToString().ShouldNotContain("p1");
 
         await Fixture.Client(TestKeys.KeySafe).RotateKeySecret(key.Id, new RotateKeySecret("u2", "p2"));
-        credential = await bus.InvokeAsync<HttpBasicCredential>(new ResolveHttpBasicCredential(key.Id));
+        credential = await bus.InvokeAsync<Credential>(new ResolveCredential(key.Id));
         (credential.Username, credential.Password).ShouldBe(("u2", "p2"));
 
         var unknown = Guid.NewGuid();
         (await bus.InvokeAsync<KeyDescription>(new DescribeKey(unknown))).Exists.ShouldBeFalse();
-        (await bus.InvokeAsync<HttpBasicCredential>(new ResolveHttpBasicCredential(unknown))).Found.ShouldBeFalse();
+        (await bus.InvokeAsync<Credential>(new ResolveCredential(unknown))).Found.ShouldBeFalse();
     }
 
     [Fact]

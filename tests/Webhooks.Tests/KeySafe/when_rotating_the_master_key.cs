@@ -42,7 +42,7 @@ public sealed class when_rotating_the_master_key(AppFixture fixture) : AppTest(f
         {
             [$"Webhooks:KeySafe:MasterKeys:{NewKeyId}"] = NewKey,
         });
-        var credential = await onlyNew.MessageBus().InvokeAsync<HttpBasicCredential>(new ResolveHttpBasicCredential(before.Id));
+        var credential = await onlyNew.MessageBus().InvokeAsync<Credential>(new ResolveCredential(before.Id));
         (credential.Username, credential.Password).ShouldBe(("u-old", "p-old"));
         (await onlyNew.MessageBus().InvokeAsync<SigningSecrets>(new ResolveSigningSecrets(holder, SigningState.First))).Current
             .ShouldBe(signing.Current, "signing secrets do not change with the master key");
@@ -58,7 +58,7 @@ public sealed class when_rotating_the_master_key(AppFixture fixture) : AppTest(f
             [$"Webhooks:KeySafe:MasterKeys:{NewKeyId}"] = NewKey,
         });
         var error = await Should.ThrowAsync<Exception>(
-            () => onlyNew.MessageBus().InvokeAsync<HttpBasicCredential>(new ResolveHttpBasicCredential(key.Id)));
+            () => onlyNew.MessageBus().InvokeAsync<Credential>(new ResolveCredential(key.Id)));
         error.ToString().ShouldContain($"master key '{AppFixture.MasterKeyId}', which is not configured");
     }
 

@@ -17,10 +17,40 @@ public sealed class when_sending_bad_key_requests(AppFixture fixture) : AppTest(
         { new { name = "k", type = "httpBasic", password = "p" }, "username", "required" },
         { new { name = "k", type = "httpBasic", username = "a:b", password = "p" }, "username", "':'" },
         { new { name = "k", type = "httpBasic", username = "u", password = new string('p', 1025) }, "password", "at most 1024" },
-        { new { name = "k", type = "oauth2", username = "u", password = "p" }, "type", "httpBasic" },
+        { new { name = "k", type = "oauth2", username = "u", password = "p" }, "type", "httpBasic, bearer, apiKeyHeader, oauth2ClientCredentials, mtls" },
+        { new { name = "k", type = "bearer" }, "token", "A bearer token is required." },
+        { new { name = "k", type = "bearer", token = "has space" }, "token", "without spaces" },
+        { new { name = "k", type = "bearer", token = "t", password = "p" }, "password", "A bearer key has no field password; it takes token." },
+        { new { name = "k", type = "httpBasic", username = "u", password = "p", token = "t" }, "token", "has no field token" },
+        { new { name = "k", type = "apiKeyHeader", value = "v" }, "headerName", "required" },
+        { new { name = "k", type = "apiKeyHeader", headerName = "webhook-signature", value = "v" }, "headerName", "reserved" },
+        { new { name = "k", type = "apiKeyHeader", headerName = "Content-Type", value = "v" }, "headerName", "reserved" },
+        { new { name = "k", type = "apiKeyHeader", headerName = "X Key", value = "v" }, "headerName", "is not a header name" },
+        { new { name = "k", type = "apiKeyHeader", headerName = "X-Key", value = "a\r\nInjected: yes" }, "value", "printable ASCII" },
+        { new { name = "k", type = "oauth2ClientCredentials", tokenUrl = "ftp://login.example.com/token", clientId = "c", clientSecret = "s" }, "tokenUrl", "absolute http(s) URL" },
+        { new { name = "k", type = "oauth2ClientCredentials", tokenUrl = "https://login.example.com/token", clientSecret = "s" }, "clientId", "required" },
+        { new { name = "k", type = "oauth2ClientCredentials", tokenUrl = "https://login.example.com/token", clientId = "c" }, "clientSecret", "required" },
+        { new { name = "k", type = "mtls" }, "certificatePem", "either as PEM" },
+        { new { name = "k", type = "mtls", certificatePem = "x", privateKeyPem = "y", pkcs12Base64 = "z" }, "pkcs12Base64", "not both" },
+        { new { name = "k", type = "mtls", certificatePem = "-----BEGIN CERTIFICATE-----" }, "privateKeyPem", "Both the certificate" },
+        { new { name = "k", type = "mtls", certificatePem = "not a certificate", privateKeyPem = "not a key" }, "privateKeyPem", "do not load together" },
+        { new { name = "k", type = "mtls", pkcs12Base64 = "bm90IGEgcGtjczEy", pkcs12Password = "pw" }, "pkcs12Base64", "could not be opened" },
         { new { name = "k", username = "u", password = "p" }, "type", "httpBasic" },
+        { new { name = "k", type = "mtls", pkcs12Base64 = TestCertificates.ClientPkcs12("right", "right-pw"), pkcs12Password = "wrong-pw" }, "pkcs12Base64", "could not be opened" },
+        { ExpiredCertificate(), "certificatePem", "expired on" },
+        { MismatchedKey(), "privateKeyPem", "do not load together" },
         { new { name = "k", type = "httpBasic", description = new string('d', 2001), username = "u", password = "p" }, "description", "2000" },
     };
+
+    private static object ExpiredCertificate()
+    {
+        var (certificate, key) = TestCertificates.ClientPem("expired", notAfter: DateTimeOffset.UtcNow.AddDays(-1));
+        return new { name = "k", type = "mtls", certificatePem = certificate, privateKeyPem = key };
+    }
+
+    /// <summary>A certificate with another certificate's key.</summary>
+    private static object MismatchedKey() =>
+        new { name = "k", type = "mtls", certificatePem = TestCertificates.ClientPem("one").CertificatePem, privateKeyPem = TestCertificates.ClientPem("two").PrivateKeyPem };
 
     [Theory]
     [MemberData(nameof(BadKeys))]

@@ -35,11 +35,20 @@ public static class PostModes
 /// <param name="Application">The application whose events it follows (must be in the catalog).</param>
 /// <param name="EventSource">The application's event source (must be in the catalog).</param>
 /// <param name="Enabled">Whether it is called; true when absent.</param>
-/// <param name="KeySafeKeyId">The KeySafe key (type httpBasic) to authenticate with, if the target needs it.</param>
+/// <param name="KeySafeKeyId">
+/// The KeySafe key to authenticate with, if the target needs it: any type (httpBasic, as in Hornbill, or bearer,
+/// apiKeyHeader, oauth2ClientCredentials, mtls).
+/// </param>
 /// <param name="Url">The target: an absolute http or https URL, without credentials in it.</param>
 /// <param name="PayloadFormat"><see cref="PayloadFormats.Json"/> or <see cref="PayloadFormats.Xml"/>.</param>
 /// <param name="PostMode">One of <see cref="PostModes.All"/>.</param>
 /// <param name="TriggerExpression">A filter such as <c>LEFT(h_name) = 'G' AND h_email NOT NULL</c>; every event when absent.</param>
+/// <param name="Headers">
+/// Custom headers sent with every call: <c>{"X-Name": "value"}</c>, or <c>{"X-Name": {"keySafeKeyId": "&lt;id&gt;"}}</c> for a
+/// value kept sealed in KeySafe (a bearer key's token or an apiKeyHeader key's value). At most 20; the headers every call
+/// sets (<c>webhook-*</c>, <c>Content-Type</c>, <c>Host</c>, <c>User-Agent</c>, hop-by-hop ones, <c>Authorization</c> when the
+/// webhook's key sets it) are refused.
+/// </param>
 public sealed record DefineWebhook(
     string? Name,
     string? Description,
@@ -50,7 +59,8 @@ public sealed record DefineWebhook(
     string? Url,
     string? PayloadFormat,
     string? PostMode,
-    string? TriggerExpression);
+    string? TriggerExpression,
+    IReadOnlyDictionary<string, HeaderValue>? Headers = null);
 
 /// <summary>A webhook's definition as the API shows it and as other modules receive it.</summary>
 /// <param name="Id">Its id (a deleted webhook's name may be reused by a new webhook with a new id).</param>
@@ -68,6 +78,7 @@ public sealed record DefineWebhook(
 /// <param name="Version">The number of changes made to it so far; send it back in <c>If-Match</c>.</param>
 /// <param name="CreatedAt">When it was defined.</param>
 /// <param name="UpdatedAt">When it last changed.</param>
+/// <param name="Headers">Its custom headers (values held in KeySafe are shown as their key reference only).</param>
 public sealed record WebhookDefinition(
     Guid Id,
     string Name,
@@ -83,7 +94,8 @@ public sealed record WebhookDefinition(
     string? TriggerExpression,
     long Version,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    IReadOnlyDictionary<string, HeaderValue>? Headers = null);
 
 /// <summary>A field's value before and after a change (as text; null when unset).</summary>
 /// <param name="Field">The field, as named in the API.</param>

@@ -56,7 +56,7 @@ public static class DefineWebhookHandler
         return Decision.Of(new WebhookDefined(
             command.WebhookId, request.Name!, WebhookLookup.Blank(request.Description), request.Application!, request.EventSource!,
             request.Enabled ?? true, request.KeySafeKeyId, request.Url!, request.PayloadFormat!, request.PostMode!,
-            WebhookLookup.Blank(request.TriggerExpression), command.Actor, now, SigningDerived: true));
+            WebhookLookup.Blank(request.TriggerExpression), command.Actor, now, SigningDerived: true, WebhookSettings.Of(request)));
     }
 
     public static (WebhookWrite, IStartStream, OutgoingMessages) Handle(DefineWebhookCommand command, TimeProvider time)

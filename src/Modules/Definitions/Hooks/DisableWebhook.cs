@@ -65,7 +65,7 @@ public static class DisableWebhookHandler
 public static class KeyHoldRefusedHandler
 {
     public static Decision Decide(KeySafe.Contracts.KeyHoldRefused refused, Webhook? webhook, DateTimeOffset now) =>
-        webhook is { Enabled: true } && webhook.KeySafeKeyId == refused.KeyId
+        webhook is { Enabled: true } && webhook.HeldKeys().Contains(refused.KeyId)
             ? Decision.Of(new WebhookDisabled(webhook.Id, refused.Reason, DisableWebhookHandler.SystemActor, now))
             : Decision.Nothing;
 

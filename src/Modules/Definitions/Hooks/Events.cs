@@ -4,17 +4,43 @@ namespace Webhooks.Definitions.Hooks;
 
 // A webhook's stream. No event carries a secret: the signing secret and the KeySafe credential live in KeySafe.
 
+/// <summary>
+/// What a webhook holds beyond Hornbill's definition (custom headers; flow control and ordering to come), in one part
+/// of its events: absent in events written before these existed, which then mean none.
+/// </summary>
+/// <param name="Headers">Custom headers by name; null when none.</param>
+public sealed record WebhookSettings(IReadOnlyDictionary<string, HeaderValue>? Headers = null)
+{
+    public static WebhookSettings None { get; } = new();
+
+    /// <summary>The API's names of its fields.</summary>
+    public static IReadOnlySet<string> FieldNames { get; } = new HashSet<string>(None.Fields().Select(f => f.Field), StringComparer.Ordinal);
+
+    public static WebhookSettings Of(DefineWebhook request) => new(request.Headers is { Count: > 0 } headers ? headers : null);
+
+    /// <summary>The KeySafe keys its headers take their values from.</summary>
+    public IEnumerable<Guid> HeaderKeys => (Headers?.Values ?? []).Select(v => v.KeySafeKeyId).OfType<Guid>();
+
+    /// <summary>Its fields as text, in the API's names, for the history's before and after (headers by name, in order).</summary>
+    public IReadOnlyList<(string Field, string? Value)> Fields() =>
+    [
+        ("headers", Headers is { Count: > 0 } headers
+            ? string.Join(", ", headers.OrderBy(h => h.Key, StringComparer.OrdinalIgnoreCase).Select(h => $"{h.Key}: {h.Value}"))
+            : null),
+    ];
+}
+
 /// <summary>Defined. <paramref name="SigningDerived"/>: its signing secret is derived (false in events written before).</summary>
 public sealed record WebhookDefined(
     Guid WebhookId, string Name, string? Description, string Application, string EventSource, bool Enabled,
     Guid? KeySafeKeyId, string Url, string PayloadFormat, string PostMode, string? TriggerExpression,
-    string Actor, DateTimeOffset At, bool SigningDerived = false);
+    string Actor, DateTimeOffset At, bool SigningDerived = false, WebhookSettings? Settings = null);
 
 /// <summary>A full update: the whole new definition, and each field that changed with its old and new value.</summary>
 public sealed record WebhookUpdated(
     Guid WebhookId, string Name, string? Description, string Application, string EventSource, bool Enabled,
     Guid? KeySafeKeyId, string Url, string PayloadFormat, string PostMode, string? TriggerExpression,
-    IReadOnlyList<FieldChange> Changes, string Actor, DateTimeOffset At);
+    IReadOnlyList<FieldChange> Changes, string Actor, DateTimeOffset At, WebhookSettings? Settings = null);
 
 public sealed record WebhookEnabled(Guid WebhookId, string Actor, DateTimeOffset At);
 

@@ -129,7 +129,9 @@ public static class WebhookHistoryEndpoint
     {
         WebhookDefined d => new("defined", d.Actor, d.Name,
             Webhook.Fields(d.Name, d.Description, d.Application, d.EventSource, d.Enabled, d.KeySafeKeyId, d.Url, d.PayloadFormat,
-                d.PostMode, d.TriggerExpression).Select(f => new FieldChange(f.Field, null, f.Value)).ToList(), null),
+                d.PostMode, d.TriggerExpression, d.Settings)
+                .Where(f => f.Value is not null || !WebhookSettings.FieldNames.Contains(f.Field)) // the settings a definition has
+                .Select(f => new FieldChange(f.Field, null, f.Value)).ToList(), null),
         WebhookUpdated u => new("updated", u.Actor, u.Name, u.Changes, null),
         WebhookEnabled en => new("enabled", en.Actor, null, [new FieldChange("enabled", "false", "true")], null),
         WebhookDisabled dis => new("disabled", dis.Actor, null, [new FieldChange("enabled", "true", "false")], dis.Reason),

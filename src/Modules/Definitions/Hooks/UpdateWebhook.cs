@@ -71,8 +71,9 @@ public static class UpdateWebhookHandler
         var description = WebhookLookup.Blank(request.Description);
         var trigger = WebhookLookup.Blank(request.TriggerExpression);
         var enabled = request.Enabled ?? true;
+        var settings = WebhookSettings.Of(request);
         var after = Webhook.Fields(request.Name!, description, request.Application!, request.EventSource!, enabled, request.KeySafeKeyId,
-            request.Url!, request.PayloadFormat!, request.PostMode!, trigger);
+            request.Url!, request.PayloadFormat!, request.PostMode!, trigger, settings);
         var changes = webhook.Fields().Zip(after)
             .Where(pair => pair.First.Value != pair.Second.Value)
             .Select(pair => new FieldChange(pair.First.Field, pair.First.Value, pair.Second.Value))
@@ -81,7 +82,7 @@ public static class UpdateWebhookHandler
             ? Decision.Nothing
             : Decision.Of(new WebhookUpdated(
                 webhook.Id, request.Name!, description, request.Application!, request.EventSource!, enabled, request.KeySafeKeyId,
-                request.Url!, request.PayloadFormat!, request.PostMode!, trigger, changes, command.Actor, now));
+                request.Url!, request.PayloadFormat!, request.PostMode!, trigger, changes, command.Actor, now, settings));
     }
 
     public static (WebhookWrite, Events, OutgoingMessages) Handle(

@@ -18,6 +18,10 @@ public sealed record Webhook
     public required string PayloadFormat { get; init; }
     public required string PostMode { get; init; }
     public string? TriggerExpression { get; init; }
+
+    /// <summary>Custom headers and the other settings beyond Hornbill's definition.</summary>
+    public WebhookSettings Settings { get; init; } = WebhookSettings.None;
+
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
     public long Version { get; set; }
@@ -50,6 +54,7 @@ public sealed record Webhook
         PayloadFormat = e.PayloadFormat,
         PostMode = e.PostMode,
         TriggerExpression = e.TriggerExpression,
+        Settings = e.Settings ?? WebhookSettings.None,
         CreatedAt = e.At,
         UpdatedAt = e.At,
         Version = 1,
@@ -88,6 +93,7 @@ public sealed record Webhook
         PayloadFormat = e.PayloadFormat,
         PostMode = e.PostMode,
         TriggerExpression = e.TriggerExpression,
+        Settings = e.Settings ?? WebhookSettings.None,
         UpdatedAt = e.At,
     };
 
@@ -116,18 +122,23 @@ public sealed record Webhook
 
     public WebhookDefinition ToDefinition() => new(
         Id, Name, Description, Application, EventSource, Enabled, DisabledReason, KeySafeKeyId, Url, PayloadFormat, PostMode,
-        TriggerExpression, Version, CreatedAt, UpdatedAt);
+        TriggerExpression, Version, CreatedAt, UpdatedAt, Settings.Headers);
+
+    /// <summary>Every KeySafe key it uses (to authenticate, and for its headers' values), each once.</summary>
+    public IReadOnlySet<Guid> HeldKeys() =>
+        (KeySafeKeyId is { } key ? Settings.HeaderKeys.Append(key) : Settings.HeaderKeys).ToHashSet();
 
     /// <summary>The fields of a definition as text, in the API's names, for the history's before and after.</summary>
     public static IReadOnlyList<(string Field, string? Value)> Fields(
         string name, string? description, string application, string eventSource, bool enabled, Guid? keySafeKeyId,
-        string url, string payloadFormat, string postMode, string? triggerExpression) =>
+        string url, string payloadFormat, string postMode, string? triggerExpression, WebhookSettings? settings) =>
     [
         ("name", name), ("description", description), ("application", application), ("eventSource", eventSource),
         ("enabled", enabled ? "true" : "false"), ("keySafeKeyId", keySafeKeyId?.ToString()), ("url", url),
         ("payloadFormat", payloadFormat), ("postMode", postMode), ("triggerExpression", triggerExpression),
+        .. (settings ?? WebhookSettings.None).Fields(),
     ];
 
     public IReadOnlyList<(string Field, string? Value)> Fields() =>
-        Fields(Name, Description, Application, EventSource, Enabled, KeySafeKeyId, Url, PayloadFormat, PostMode, TriggerExpression);
+        Fields(Name, Description, Application, EventSource, Enabled, KeySafeKeyId, Url, PayloadFormat, PostMode, TriggerExpression, Settings);
 }

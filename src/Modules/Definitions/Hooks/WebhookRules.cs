@@ -15,6 +15,7 @@ public static class WebhookRules
     public const int MaxDescriptionLength = 2000;
     public const int MaxUrlLength = 2048;
     public const int MaxTriggerExpressionLength = 4000;
+    public const int MaxHeaders = 20;
 
     /// <summary>The rules that need nothing but the request.</summary>
     public static FieldErrors Check(DefineWebhook request)
@@ -41,6 +42,8 @@ public static class WebhookRules
         errors.Check(
             request.PostMode is not null && PostModes.All.Contains(request.PostMode, StringComparer.Ordinal),
             "postMode", $"The post mode must be one of: {string.Join(", ", PostModes.All)}.");
+
+        Headers(errors, request.Headers);
 
         if (!string.IsNullOrWhiteSpace(request.TriggerExpression))
         {
@@ -84,6 +87,49 @@ public static class WebhookRules
             errors.Add("url", refusal);
         }
 
+        await CheckKeys(errors, request, bus, cancellation);
+    }
+
+    /// <summary>Custom headers: names a call may carry, each once; literal values a header may hold (key references are checked with KeySafe).</summary>
+    private static void Headers(FieldErrors errors, IReadOnlyDictionary<string, HeaderValue>? headers)
+    {
+        if (headers is null)
+        {
+            return;
+        }
+
+        if (headers.Count > MaxHeaders)
+        {
+            errors.Add("headers", $"A webhook may have at most {MaxHeaders} custom headers.");
+            return;
+        }
+
+        foreach (var (name, value) in headers)
+        {
+            if (OutboundHeaders.NameProblem(name) is { } nameProblem)
+            {
+                errors.Add("headers", nameProblem);
+            }
+            else if (value?.KeySafeKeyId is null && OutboundHeaders.ValueProblem(value?.Text) is { } valueProblem)
+            {
+                errors.Add("headers", $"{name}: {valueProblem}");
+            }
+        }
+
+        foreach (var repeated in headers.Keys.GroupBy(k => k, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1))
+        {
+            errors.Add("headers", $"'{repeated.Key}' is given {repeated.Count()} times (header names are case-insensitive); give it once.");
+        }
+    }
+
+    /// <summary>
+    /// The keys a definition names, asked of KeySafe: its own (any type) may not be sent to another origin than its
+    /// URL's, and sets headers a custom header may not set too; a header's key must hold one value (bearer, apiKeyHeader).
+    /// </summary>
+    private static async Task CheckKeys(FieldErrors errors, DefineWebhook request, IMessageBus bus, CancellationToken cancellation)
+    {
+        Uri.TryCreate(request.Url, UriKind.Absolute, out var url);
+        var taken = new List<string>();
         if (request.KeySafeKeyId is { } keyId)
         {
             var key = await bus.InvokeAsync<KeyDescription>(new DescribeKey(keyId), cancellation);
@@ -91,16 +137,57 @@ public static class WebhookRules
             {
                 errors.Add("keySafeKeyId", $"There is no KeySafe key with id {keyId}.");
             }
-            else if (key.Type != KeyTypes.HttpBasic)
+            else
             {
-                errors.Add("keySafeKeyId", $"The KeySafe key '{key.Name}' is of type {key.Type}; webhooks authenticate only with {KeyTypes.HttpBasic} keys.");
+                OriginsAllow(errors, "keySafeKeyId", key, url, $"The KeySafe key '{key.Name}'");
+                if (KeyTypes.SettingAuthorization.Contains(key.Type!, StringComparer.Ordinal))
+                {
+                    taken.Add("Authorization");
+                }
+
+                if (key.HeaderName is { } own)
+                {
+                    taken.Add(own);
+                }
             }
-            else if (Uri.TryCreate(request.Url, UriKind.Absolute, out var url) && !Origins.Allow(key.AllowedOrigins, url))
+        }
+
+        foreach (var (name, value) in request.Headers ?? new Dictionary<string, HeaderValue>())
+        {
+            if (taken.FirstOrDefault(t => t.Equals(name, StringComparison.OrdinalIgnoreCase)) is { } set)
             {
-                errors.Add("keySafeKeyId",
-                    $"The KeySafe key '{key.Name}' may be sent only to {string.Join(", ", key.AllowedOrigins!)}; this webhook's URL is on " +
-                    $"{Origins.Of(url)}. Ask a keysafe user to allow that origin, or choose another key.");
+                errors.Add("headers", $"'{name}' is set by the webhook's KeySafe key ({set}); remove the custom header or choose another key.");
             }
+
+            if (value?.KeySafeKeyId is not { } headerKeyId)
+            {
+                continue;
+            }
+
+            var key = await bus.InvokeAsync<KeyDescription>(new DescribeKey(headerKeyId), cancellation);
+            if (!key.Exists)
+            {
+                errors.Add("headers", $"{name}: there is no KeySafe key with id {headerKeyId}.");
+            }
+            else if (!KeyTypes.HeaderValues.Contains(key.Type!, StringComparer.Ordinal))
+            {
+                errors.Add("headers",
+                    $"{name}: the KeySafe key '{key.Name}' is of type {key.Type}; a header's value may come from a key of type {string.Join(" or ", KeyTypes.HeaderValues)} only.");
+            }
+            else
+            {
+                OriginsAllow(errors, "headers", key, url, $"{name}: the KeySafe key '{key.Name}'");
+            }
+        }
+    }
+
+    private static void OriginsAllow(FieldErrors errors, string field, KeyDescription key, Uri? url, string what)
+    {
+        if (url is not null && !Origins.Allow(key.AllowedOrigins, url))
+        {
+            errors.Add(field,
+                $"{what} may be sent only to {string.Join(", ", key.AllowedOrigins!)}; this webhook's URL is on " +
+                $"{Origins.Of(url)}. Ask a keysafe user to allow that origin, or choose another key.");
         }
     }
 

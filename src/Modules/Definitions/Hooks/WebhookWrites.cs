@@ -56,8 +56,9 @@ public static class WebhookChanges
     }
 
     /// <summary>
-    /// What other modules hear of a change: Dispatch the whole definition (or its removal); KeySafe which key the
-    /// webhook holds (a hold with the new name after a rename, a release of the key it no longer uses).
+    /// What other modules hear of a change: Dispatch the whole definition (or its removal); KeySafe which keys the
+    /// webhook holds, to authenticate or for its headers (a hold with the new name after a rename, a release of each key
+    /// it no longer uses).
     /// </summary>
     public static OutgoingMessages Messages(Webhook? before, Webhook? after)
     {
@@ -68,7 +69,7 @@ public static class WebhookChanges
             {
                 var version = before.Version + 1;
                 messages.Add(new WebhookRemoved(before.Id, before.Name, version));
-                if (before.KeySafeKeyId is { } held)
+                foreach (var held in before.HeldKeys())
                 {
                     messages.Add(new ReleaseKey(held, before.Id, version));
                 }
@@ -85,14 +86,16 @@ public static class WebhookChanges
         }
 
         messages.Add(new WebhookChanged(after.ToDefinition()));
-        if (before?.KeySafeKeyId is { } previous && previous != after.KeySafeKeyId)
+        var previous = before?.HeldKeys() ?? new HashSet<Guid>();
+        var now = after.HeldKeys();
+        foreach (var released in previous.Where(key => !now.Contains(key)))
         {
-            messages.Add(new ReleaseKey(previous, after.Id, after.Version));
+            messages.Add(new ReleaseKey(released, after.Id, after.Version));
         }
 
-        if (after.KeySafeKeyId is { } key && (key != before?.KeySafeKeyId || after.Name != before.Name))
+        foreach (var held in now.Where(key => !previous.Contains(key) || after.Name != before!.Name))
         {
-            messages.Add(new HoldKey(key, after.Id, after.Name, after.Version));
+            messages.Add(new HoldKey(held, after.Id, after.Name, after.Version));
         }
 
         return messages;

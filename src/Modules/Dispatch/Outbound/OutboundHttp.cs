@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Reflection;
 using System.Threading.RateLimiting;
 
@@ -10,16 +13,97 @@ namespace Webhooks.Dispatch.Outbound;
 /// seen), no redirects, no cookies, the SSRF guard at connect time, and a per-call timeout set by the caller.
 /// Environment proxies (HTTP_PROXY and the like) are ignored: through a proxy the guard would see only the proxy's
 /// address. With <c>Webhooks:Dispatch:Proxy</c> configured, calls go through that proxy, and the guard judges every
-/// address the target's host resolves to before the request leaves.
+/// address the target's host resolves to before the request leaves. With <c>Webhooks:Dispatch:TrustedCertificateAuthorities</c>,
+/// targets' certificates may also chain to those authorities.
 /// </summary>
 public sealed class OutboundHttp : IDisposable
 {
     public static readonly string UserAgent =
         $"Webhooks/{typeof(OutboundHttp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "1.0"}";
 
+    private readonly SsrfGuard guard;
+    private readonly HostResolver resolver;
+    private readonly Uri? proxy;
+    private readonly X509Certificate2Collection? authorities;
+    private readonly ConcurrentDictionary<Guid, (string Thumbprint, HttpClient Client)> certificateClients = new();
+
     public OutboundHttp(SsrfGuard guard, DispatchOptions options, HostResolver resolver)
     {
-        var proxy = options.Proxy is { Length: > 0 } configured ? new Uri(configured) : null;
+        this.guard = guard;
+        this.resolver = resolver;
+        proxy = options.Proxy is { Length: > 0 } configured ? new Uri(configured) : null;
+        if (options.TrustedCertificateAuthorities is { Length: > 0 } path)
+        {
+            authorities = [];
+            authorities.ImportFromPemFile(path);
+        }
+
+        Client = Create(clientCertificate: null);
+    }
+
+    /// <summary>The client for calls without a client certificate.</summary>
+    public HttpClient Client { get; }
+
+    /// <summary>
+    /// The client for calls with a KeySafe mtls key's certificate: one per key (a pooled connection is bound to the
+    /// certificate it was opened with), replaced when the key's certificate changes. Without a certificate: <see cref="Client"/>.
+    /// </summary>
+    public HttpClient For(Guid keyId, X509Certificate2? certificate)
+    {
+        if (certificate is null)
+        {
+            return Client;
+        }
+
+        var thumbprint = certificate.Thumbprint;
+        if (certificateClients.TryGetValue(keyId, out var known) && known.Thumbprint == thumbprint)
+        {
+            return known.Client;
+        }
+
+        var created = Create(certificate);
+        if (!certificateClients.TryAdd(keyId, (thumbprint, created)))
+        {
+            if (certificateClients.TryGetValue(keyId, out var raced) && raced.Thumbprint == thumbprint)
+            {
+                created.Dispose();
+                return raced.Client;
+            }
+
+            certificateClients[keyId] = (thumbprint, created);
+            if (raced.Client is not null)
+            {
+                Retire(raced.Client);
+            }
+        }
+
+        return created;
+    }
+
+    /// <summary>A key changed or was removed: its client goes (once the calls in flight on it are over).</summary>
+    public void Forget(Guid keyId)
+    {
+        if (certificateClients.TryRemove(keyId, out var known))
+        {
+            Retire(known.Client);
+        }
+    }
+
+    public void Dispose()
+    {
+        Client.Dispose();
+        foreach (var (_, (_, client)) in certificateClients)
+        {
+            client.Dispose();
+        }
+    }
+
+    /// <summary>Calls may still be in flight on a replaced client: it is disposed after the longest a call may take.</summary>
+    private static void Retire(HttpClient client) =>
+        _ = Task.Delay(TimeSpan.FromMinutes(5)).ContinueWith(_ => client.Dispose(), TaskScheduler.Default);
+
+    private HttpClient Create(X509Certificate2? clientCertificate)
+    {
         var handler = new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
@@ -37,16 +121,56 @@ public sealed class OutboundHttp : IDisposable
                     ? ConnectToProxy(context.DnsEndPoint, resolver, cancellation)
                     : guard.Connect(context.DnsEndPoint, resolver.Resolve, SsrfGuard.ConnectSocket, cancellation),
         };
-        Client = new HttpClient(proxy is null ? handler : new ProxiedTargetCheck(guard, resolver) { InnerHandler = handler })
+        if (clientCertificate is not null)
+        {
+            handler.SslOptions.ClientCertificates = [clientCertificate];
+            handler.SslOptions.LocalCertificateSelectionCallback = (_, _, _, _, _) => clientCertificate;
+        }
+
+        if (authorities is not null)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, presentedChain, errors) => Trusted(certificate, presentedChain, errors);
+        }
+
+        var client = new HttpClient(proxy is null ? handler : new ProxiedTargetCheck(guard, resolver) { InnerHandler = handler })
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
-        Client.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent);
+        client.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent);
+        return client;
     }
 
-    public HttpClient Client { get; }
+    /// <summary>
+    /// The system's verdict, or, when only the chain failed, the chain built again on the configured authorities
+    /// (the host name must match either way).
+    /// </summary>
+    private bool Trusted(X509Certificate? presented, X509Chain? presentedChain, SslPolicyErrors errors)
+    {
+        if (errors == SslPolicyErrors.None)
+        {
+            return true;
+        }
 
-    public void Dispose() => Client.Dispose();
+        if (errors != SslPolicyErrors.RemoteCertificateChainErrors || presented is null)
+        {
+            return false;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(authorities!);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.ApplicationPolicy.Add(new Oid("1.3.6.1.5.5.7.3.1")); // server authentication
+        if (presentedChain is not null)
+        {
+            foreach (var element in presentedChain.ChainElements)
+            {
+                chain.ChainPolicy.ExtraStore.Add(element.Certificate); // the intermediates the target sent
+            }
+        }
+
+        return chain.Build(presented as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(presented.GetRawCertData()));
+    }
 
     private static async ValueTask<Stream> ConnectToProxy(DnsEndPoint proxy, HostResolver resolver, CancellationToken cancellation)
     {

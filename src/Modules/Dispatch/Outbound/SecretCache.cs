@@ -12,11 +12,11 @@ namespace Webhooks.Dispatch.Outbound;
 /// </summary>
 public sealed class SecretCache(Wolverine.Runtime.IWolverineRuntime runtime, IMemoryCache cache, TimeProvider time, DispatchOptions options)
 {
-    public async ValueTask<HttpBasicCredential> Credential(Guid keyId, CancellationToken cancellation) =>
+    public async ValueTask<Credential> Credential(Guid keyId, CancellationToken cancellation) =>
         await cache.GetOrCreateAsync((nameof(Credential), keyId), async entry =>
         {
             entry.AbsoluteExpirationRelativeToNow = options.SecretCacheLifetime;
-            return await new Wolverine.Runtime.MessageBus(runtime).InvokeAsync<HttpBasicCredential>(new ResolveHttpBasicCredential(keyId), cancellation);
+            return await new Wolverine.Runtime.MessageBus(runtime).InvokeAsync<Credential>(new ResolveCredential(keyId), cancellation);
         }) ?? throw new InvalidOperationException($"KeySafe answered nothing for key {keyId}.");
 
     public async ValueTask<SigningSecrets> SigningSecrets(Guid webhookId, CancellationToken cancellation) =>
@@ -39,12 +39,21 @@ public sealed class SecretCache(Wolverine.Runtime.IWolverineRuntime runtime, IMe
     public void ForgetSigningSecrets(Guid webhookId) => cache.Remove((nameof(SigningSecrets), webhookId));
 }
 
-/// <summary>KeySafe's notifications: drop what the cache holds of a changed or removed key.</summary>
+/// <summary>KeySafe's notifications: drop what this node holds of a changed or removed key (credential, OAuth token, mTLS client).</summary>
 public static class KeyChangeHandler
 {
-    public static void Handle(KeySecretChanged changed, SecretCache cache) => cache.ForgetCredential(changed.KeyId);
+    public static void Handle(KeySecretChanged changed, SecretCache cache, OAuthTokens tokens, OutboundHttp http) =>
+        Forget(changed.KeyId, cache, tokens, http);
 
-    public static void Handle(KeyRemoved removed, SecretCache cache) => cache.ForgetCredential(removed.KeyId);
+    public static void Handle(KeyRemoved removed, SecretCache cache, OAuthTokens tokens, OutboundHttp http) =>
+        Forget(removed.KeyId, cache, tokens, http);
 
     public static void Handle(KeyBindingChanged changed, SecretCache cache) => cache.ForgetCredential(changed.KeyId);
+
+    private static void Forget(Guid keyId, SecretCache cache, OAuthTokens tokens, OutboundHttp http)
+    {
+        cache.ForgetCredential(keyId);
+        tokens.Forget(keyId);
+        http.Forget(keyId);
+    }
 }

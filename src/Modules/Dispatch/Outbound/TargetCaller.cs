@@ -6,6 +6,7 @@ using System.Text.Json;
 using Webhooks.BuildingBlocks;
 using Webhooks.Definitions.Contracts;
 using Webhooks.Dispatch.Rendering;
+using Webhooks.KeySafe.Contracts;
 
 namespace Webhooks.Dispatch.Outbound;
 
@@ -39,7 +40,7 @@ public sealed record CallOutcome(
 public sealed class KeyNotAllowedException(string message) : Exception(message);
 
 /// <summary>Makes one signed, authenticated POST to a webhook's target and reads at most 4 KiB of the answer.</summary>
-public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, TimeProvider time)
+public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, OAuthTokens tokens, TimeProvider time)
 {
     public const int ExcerptBytes = 4096;
     public const string Redacted = "[redacted]";
@@ -59,10 +60,26 @@ public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, TimePro
         deadline.CancelAfter(timeout);
         try
         {
-            using var request = await Build(webhook, deliveryId, body, headers, sent, deadline.Token);
-            using var response = await http.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
-            var (excerpt, plain) = await Read(response, sent, deadline.Token);
-            return new CallOutcome((int)response.StatusCode, Elapsed(started), excerpt, plain, null, RetryAfter(response), headers);
+            var url = new Uri(webhook.Url);
+            var credential = webhook.KeySafeKeyId is { } keyId ? await Usable(keyId, url, "the webhook's KeySafe key", deadline.Token) : null;
+            var client = http.For(credential?.KeyId ?? Guid.Empty, credential?.ClientCertificate);
+            var request = await Build(webhook, credential, rejectedToken: null, deliveryId, body, headers, sent, deadline.Token);
+            var response = await client.SendAsync(request.Message, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
+            if (response.StatusCode == HttpStatusCode.Unauthorized && request.Token is { } rejected)
+            {
+                // The token may have been revoked before its time: a fresh one, once.
+                response.Dispose();
+                request.Message.Dispose();
+                request = await Build(webhook, credential, rejected, deliveryId, body, headers, sent, deadline.Token);
+                response = await client.SendAsync(request.Message, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
+            }
+
+            using (request.Message)
+            using (response)
+            {
+                var (excerpt, plain) = await Read(response, sent, deadline.Token);
+                return new CallOutcome((int)response.StatusCode, Elapsed(started), excerpt, plain, null, RetryAfter(response), headers);
+            }
         }
         catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
         {
@@ -76,6 +93,10 @@ public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, TimePro
         catch (KeyNotAllowedException refused)
         {
             return Failure(started, refused.Message, headers, permanent: true);
+        }
+        catch (OAuthTokenException failed)
+        {
+            return Failure(started, failed.Message, headers, permanent: failed.Permanent);
         }
         catch (HttpRequestException failed)
         {
@@ -154,9 +175,30 @@ public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, TimePro
         .Distinct(StringComparer.OrdinalIgnoreCase)
         .OrderByDescending(s => s.Length);
 
-    private async Task<HttpRequestMessage> Build(
-        WebhookDefinition webhook, Guid deliveryId, byte[] body, Dictionary<string, string> recorded, List<string> sent,
-        CancellationToken cancellation)
+    /// <summary>A KeySafe key's credential, if the key is there, and only if it may be sent to <paramref name="url"/>.</summary>
+    private async Task<Credential?> Usable(Guid keyId, Uri url, string what, CancellationToken cancellation)
+    {
+        var credential = await secrets.Credential(keyId, cancellation);
+        if (!credential.Found)
+        {
+            return null;
+        }
+
+        if (!Origins.Allow(credential.AllowedOrigins, url))
+        {
+            throw new KeyNotAllowedException(
+                $"Not sent: {what} may be sent only to {string.Join(", ", credential.AllowedOrigins!)}, " +
+                $"and the webhook's URL is on {Origins.Of(url)}. Allow the origin on the key, or give the webhook another key.");
+        }
+
+        return credential;
+    }
+
+    private sealed record Built(HttpRequestMessage Message, string? Token);
+
+    private async Task<Built> Build(
+        WebhookDefinition webhook, Credential? credential, string? rejectedToken, Guid deliveryId, byte[] body,
+        Dictionary<string, string> recorded, List<string> sent, CancellationToken cancellation)
     {
         var id = deliveryId.ToString();
         var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
@@ -164,34 +206,26 @@ public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, TimePro
         var signature = Signing.Header(
             signing.Previous is null ? [signing.Current] : [signing.Current, signing.Previous], id, timestamp, body);
 
+        // Fetched before the request exists, so that a failure leaves nothing to dispose.
+        var token = credential?.Type == KeyTypes.OAuth2ClientCredentials ? await tokens.Token(credential, rejectedToken, cancellation) : null;
+        var custom = await CustomHeaders(webhook, recorded, sent, cancellation);
         var request = new HttpRequestMessage(HttpMethod.Post, webhook.Url)
         {
             Content = new ByteArrayContent(body),
             Version = HttpVersion.Version11,
         };
         request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(Payload.ContentTypeFor(webhook.PayloadFormat));
+        foreach (var (name, value) in custom)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
         request.Headers.TryAddWithoutValidation("webhook-id", id);
         request.Headers.TryAddWithoutValidation("webhook-timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
         request.Headers.TryAddWithoutValidation("webhook-signature", signature);
-        if (webhook.KeySafeKeyId is { } keyId)
+        if (credential is not null)
         {
-            var credential = await secrets.Credential(keyId, cancellation);
-            if (credential.Found)
-            {
-                var url = new Uri(webhook.Url);
-                if (!Origins.Allow(credential.AllowedOrigins, url))
-                {
-                    request.Dispose();
-                    throw new KeyNotAllowedException(
-                        $"Not sent: the webhook's KeySafe key may be sent only to {string.Join(", ", credential.AllowedOrigins!)}, " +
-                        $"and the webhook's URL is on {Origins.Of(url)}. Allow the origin on the key, or give the webhook another key.");
-                }
-
-                var basic = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credential.Username}:{credential.Password}"));
-                request.Headers.Authorization = new AuthenticationHeaderValue("Basic", basic);
-                recorded["Authorization"] = "Basic [redacted]";
-                sent.AddRange([credential.Password!, basic]);
-            }
+            Authenticate(request, credential, token, recorded, sent);
         }
 
         recorded["Content-Type"] = request.Content.Headers.ContentType!.ToString();
@@ -199,7 +233,63 @@ public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, TimePro
         recorded["webhook-id"] = id;
         recorded["webhook-timestamp"] = timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture);
         recorded["webhook-signature"] = signature;
-        return request;
+        return new Built(request, token);
+    }
+
+    /// <summary>The webhook's custom headers: literal values as they are, KeySafe-held ones opened now and redacted in the record.</summary>
+    private async Task<List<(string Name, string Value)>> CustomHeaders(
+        WebhookDefinition webhook, Dictionary<string, string> recorded, List<string> sent, CancellationToken cancellation)
+    {
+        var headers = new List<(string, string)>();
+        foreach (var (name, value) in webhook.Headers ?? new Dictionary<string, HeaderValue>())
+        {
+            if (value.KeySafeKeyId is { } keyId)
+            {
+                if ((await Usable(keyId, new Uri(webhook.Url), $"the KeySafe key of header {name}", cancellation))?.HeaderValue is { } secret)
+                {
+                    headers.Add((name, secret));
+                    recorded[name] = Redacted;
+                    sent.Add(secret);
+                }
+            }
+            else if (value.Text is { } text)
+            {
+                headers.Add((name, text));
+                recorded[name] = text;
+            }
+        }
+
+        return headers;
+    }
+
+    /// <summary>Sets what the key's type sends (the certificate of an mtls key is the client's, not a header), and notes its secrets for scrubbing.</summary>
+    private static void Authenticate(HttpRequestMessage request, Credential credential, string? token, Dictionary<string, string> recorded, List<string> sent)
+    {
+        switch (credential.Type)
+        {
+            case KeyTypes.HttpBasic:
+                var basic = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credential.Username}:{credential.Password}"));
+                request.Headers.Authorization = new AuthenticationHeaderValue("Basic", basic);
+                recorded["Authorization"] = "Basic [redacted]";
+                sent.AddRange([credential.Password!, basic]);
+                break;
+            case KeyTypes.Bearer:
+                request.Headers.TryAddWithoutValidation("Authorization", $"Bearer {credential.Token}");
+                recorded["Authorization"] = "Bearer [redacted]";
+                sent.Add(credential.Token!);
+                break;
+            case KeyTypes.OAuth2ClientCredentials:
+                request.Headers.TryAddWithoutValidation("Authorization", $"Bearer {token}");
+                recorded["Authorization"] = "Bearer [redacted]";
+                sent.AddRange([token!, credential.ClientSecret!]);
+                break;
+            case KeyTypes.ApiKeyHeader:
+                request.Headers.Remove(credential.HeaderName!);
+                request.Headers.TryAddWithoutValidation(credential.HeaderName!, credential.Value);
+                recorded[credential.HeaderName!] = Redacted;
+                sent.Add(credential.Value!);
+                break;
+        }
     }
 
     /// <summary>

@@ -12,25 +12,57 @@ public sealed record DescribeKey(Guid KeyId);
 /// <param name="Name">Its name, when it exists.</param>
 /// <param name="Type">Its type (<see cref="KeyTypes"/>), when it exists.</param>
 /// <param name="AllowedOrigins">The only origins it may be sent to; empty or null: any.</param>
-public sealed record KeyDescription(Guid KeyId, bool Exists, string? Name, string? Type, IReadOnlyList<string>? AllowedOrigins = null);
+/// <param name="HeaderName">apiKeyHeader: the header it is sent in.</param>
+public sealed record KeyDescription(
+    Guid KeyId, bool Exists, string? Name, string? Type, IReadOnlyList<string>? AllowedOrigins = null, string? HeaderName = null);
 
 /// <summary>
-/// Asks KeySafe for the username and password of an httpBasic key, decrypted in memory only
-/// (in-process, <c>InvokeAsync&lt;HttpBasicCredential&gt;</c>). Never send this over a durable or external transport.
+/// Asks KeySafe for a key's credential, decrypted in memory only (in-process, <c>InvokeAsync&lt;Credential&gt;</c>).
+/// Never send this or its answer over a durable or external transport.
 /// </summary>
 /// <param name="KeyId">The key's id.</param>
-public sealed record ResolveHttpBasicCredential(Guid KeyId);
+public sealed record ResolveCredential(Guid KeyId);
 
-/// <summary>A decrypted credential. Its <see cref="ToString"/> never shows the password.</summary>
+/// <summary>
+/// A decrypted credential, in its type's fields (<see cref="KeyTypes"/>); the others are null. In memory only: never log,
+/// store or return it. Its <see cref="ToString"/> never shows a secret.
+/// </summary>
 /// <param name="KeyId">The key it came from.</param>
-/// <param name="Found">False when there is no live httpBasic key with that id.</param>
-/// <param name="Username">The username.</param>
-/// <param name="Password">The password, in memory only: never log, store or return it.</param>
+/// <param name="Found">False when there is no live key with that id (or its secret cannot be read).</param>
+/// <param name="Type">The key's type.</param>
 /// <param name="AllowedOrigins">The only origins it may be sent to; empty or null: any.</param>
-public sealed record HttpBasicCredential(Guid KeyId, bool Found, string? Username, string? Password, IReadOnlyList<string>? AllowedOrigins = null)
+/// <param name="Username">httpBasic.</param>
+/// <param name="Password">httpBasic.</param>
+/// <param name="Token">bearer.</param>
+/// <param name="HeaderName">apiKeyHeader.</param>
+/// <param name="Value">apiKeyHeader.</param>
+/// <param name="TokenUrl">oauth2ClientCredentials.</param>
+/// <param name="ClientId">oauth2ClientCredentials.</param>
+/// <param name="ClientSecret">oauth2ClientCredentials.</param>
+/// <param name="Scope">oauth2ClientCredentials.</param>
+/// <param name="ClientCertificate">mtls: the certificate with its private key, loaded.</param>
+public sealed record Credential(
+    Guid KeyId, bool Found, string? Type = null, IReadOnlyList<string>? AllowedOrigins = null,
+    string? Username = null, string? Password = null, string? Token = null, string? HeaderName = null, string? Value = null,
+    string? TokenUrl = null, string? ClientId = null, string? ClientSecret = null, string? Scope = null,
+    System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate = null)
 {
-    /// <summary>Never prints the password.</summary>
-    public override string ToString() => $"HttpBasicCredential {{ KeyId = {KeyId}, Found = {Found}, Username = {Username}, Password = *** }}";
+    /// <summary>No such key.</summary>
+    public static Credential Missing(Guid keyId) => new(keyId, false);
+
+    /// <summary>The secret values as a target might echo them back, to scrub from what is stored of its answers.</summary>
+    public IReadOnlyList<string> Secrets => new[] { Password, Token, Value, ClientSecret }.OfType<string>().ToList();
+
+    /// <summary>The one value a custom header may carry: a bearer key's token, an apiKeyHeader key's value.</summary>
+    public string? HeaderValue => Type switch
+    {
+        KeyTypes.Bearer => Token,
+        KeyTypes.ApiKeyHeader => Value,
+        _ => null,
+    };
+
+    /// <summary>Never prints a secret.</summary>
+    public override string ToString() => $"Credential {{ KeyId = {KeyId}, Found = {Found}, Type = {Type}, Username = {Username}, secrets = *** }}";
 }
 
 /// <summary>

@@ -14,24 +14,21 @@ namespace Webhooks.KeySafe.Keys;
 
 public static class CreateKeyEndpoint
 {
-    public static ProblemDetails Validate(CreateKey request)
+    public static ProblemDetails Validate(CreateKey request, TimeProvider time)
     {
         var errors = new FieldErrors();
         KeyRules.Name(errors, request.Name);
         KeyRules.Type(errors, request.Type);
         KeyRules.Description(errors, request.Description);
         KeyRules.AllowedOrigins(errors, request.AllowedOrigins);
-        if (request.Type == KeyTypes.HttpBasic)
-        {
-            KeyRules.HttpBasic(errors, request.Username, request.Password);
-        }
-
+        KeyRules.Credential(errors, request.Type, KeyMaterial.Given(request), time.GetUtcNow());
         return errors.ToProblem();
     }
 
     /// <summary>
-    /// Creates a key. The secret is encrypted at once and can never be read back, only rotated. With allowedOrigins the
-    /// key is sent only to those origins: a webhook aimed elsewhere cannot use it.
+    /// Creates a key of any type (httpBasic, bearer, apiKeyHeader, oauth2ClientCredentials, mtls), with its type's
+    /// credential fields. The secret is encrypted at once and can never be read back, only rotated. With allowedOrigins
+    /// the key is sent only to those origins: a webhook aimed elsewhere cannot use it.
     /// </summary>
     [WolverinePost("/keysafe/keys", OperationId = "CreateKey")]
     [Authorize(Roles = Roles.KeySafe)]
@@ -49,11 +46,13 @@ public static class CreateKeyEndpoint
         }
 
         var id = Guid.CreateVersion7();
+        var now = time.GetUtcNow();
+        var (material, facts) = KeyRules.Credential(new FieldErrors(), request.Type, KeyMaterial.Given(request), now)!.Value;
         var created = new KeyCreated(
-            id, name, request.Type!, Blank(request.Description), request.Username, user.Actor(), time.GetUtcNow(),
-            KeyRules.AllowedOrigins(new FieldErrors(), request.AllowedOrigins) ?? []);
+            id, name, request.Type!, Blank(request.Description), material.Username, user.Actor(), now,
+            KeyRules.AllowedOrigins(new FieldErrors(), request.AllowedOrigins) ?? [], facts);
         session.Events.StartStream<Key>(id, created);
-        session.Store(Secrets.SealHttpBasic(box, id, request.Username!, request.Password!));
+        session.Store(Secrets.Seal(box, id, material));
         session.Store(new KeyUsage { Id = id });
         return Results.Created($"/keysafe/keys/{id}", Key.Create(created).ToView());
     }

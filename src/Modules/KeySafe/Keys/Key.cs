@@ -22,6 +22,9 @@ public sealed record Key
     /// <summary>The only origins the key may be sent to; empty: any.</summary>
     public IReadOnlyList<string> AllowedOrigins { get; init; } = [];
 
+    /// <summary>The non-secret fields of its credential (none for httpBasic, whose username is <see cref="Username"/>).</summary>
+    public KeyFacts Facts { get; init; } = KeyFacts.None;
+
     public long Version { get; set; }
 
     public static string Normalize(string name) => name.Trim().ToUpperInvariant();
@@ -38,6 +41,7 @@ public sealed record Key
         UpdatedAt = e.At,
         SecretRotatedAt = e.At,
         AllowedOrigins = e.AllowedOrigins ?? [],
+        Facts = e.Facts ?? KeyFacts.None,
         Version = 1,
     };
 
@@ -53,6 +57,7 @@ public sealed record Key
     public Key Apply(KeySecretRotated e) => this with
     {
         Username = e.Username,
+        Facts = e.Facts ?? Facts,
         UpdatedAt = e.At,
         SecretRotatedAt = e.At,
     };
@@ -72,7 +77,9 @@ public sealed record Key
     public bool ShouldDelete(KeyDeleted e) => true;
 #pragma warning restore CA1822, IDE0060
 
-    public KeyView ToView() => new(Id, Name, Type, Description, Username, CreatedAt, UpdatedAt, SecretRotatedAt, Version, AllowedOrigins);
+    public KeyView ToView() => new(
+        Id, Name, Type, Description, Username, CreatedAt, UpdatedAt, SecretRotatedAt, Version, AllowedOrigins,
+        Facts.HeaderName, Facts.TokenUrl, Facts.ClientId, Facts.Scope, Facts.Certificate);
 }
 
 /// <summary>The encrypted secret of a key: owned by KeySafe, replaced on rotation, deleted with the key.</summary>
@@ -82,8 +89,25 @@ public sealed class KeySecret
     public required SealedSecret Sealed { get; set; }
 }
 
-/// <summary>An httpBasic secret as sealed: the username travels inside too, so the pair cannot be split or swapped.</summary>
-public sealed record HttpBasicSecret(string Username, string Password)
+/// <summary>
+/// A key's credential as sealed, whatever its type (the fields of other types are null): the shown fields travel inside
+/// too, so a secret cannot be split from them or swapped. An httpBasic secret sealed before other types existed
+/// (<c>{Username, Password}</c>) reads as this.
+/// </summary>
+public sealed record KeyMaterial(
+    string? Username = null, string? Password = null, string? Token = null, string? HeaderName = null, string? Value = null,
+    string? TokenUrl = null, string? ClientId = null, string? ClientSecret = null, string? Scope = null,
+    string? CertificatePem = null, string? PrivateKeyPem = null, string? Pkcs12Base64 = null, string? Pkcs12Password = null)
 {
-    public override string ToString() => $"HttpBasicSecret {{ Username = {Username}, Password = *** }}";
+    public override string ToString() => $"KeyMaterial {{ Username = {Username}, secrets = *** }}";
+
+    /// <summary>The credential fields a creation gives.</summary>
+    public static KeyMaterial Given(CreateKey r) => new(
+        r.Username, r.Password, r.Token, r.HeaderName, r.Value, r.TokenUrl, r.ClientId, r.ClientSecret, r.Scope,
+        r.CertificatePem, r.PrivateKeyPem, r.Pkcs12Base64, r.Pkcs12Password);
+
+    /// <summary>The credential fields a rotation gives.</summary>
+    public static KeyMaterial Given(RotateKeySecret r) => new(
+        r.Username, r.Password, r.Token, r.HeaderName, r.Value, r.TokenUrl, r.ClientId, r.ClientSecret, r.Scope,
+        r.CertificatePem, r.PrivateKeyPem, r.Pkcs12Base64, r.Pkcs12Password);
 }

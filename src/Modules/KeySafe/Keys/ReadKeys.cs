@@ -63,13 +63,20 @@ public static class KeyHistoryEndpoint
             after, limit));
     }
 
+    /// <summary>A creation's fields: the key's, its type's shown fields, the secret, and its origins when bound.</summary>
+    private static IReadOnlyList<string> Created(KeyCreated e)
+    {
+        var facts = (e.Facts ?? KeyFacts.None).Differences(KeyFacts.None);
+        var shown = e.Type == KeyTypes.HttpBasic ? ["username"] : facts;
+        return ["name", "type", "description", .. shown, "secret", .. (e.AllowedOrigins is { Count: > 0 } ? new[] { "allowedOrigins" } : [])];
+    }
+
     /// <summary>How each event of a key's stream reads, in its history and in the audit log: the one description of them.</summary>
     public static KeyChange? Describe(long version, object data) => data switch
     {
-        KeyCreated e => new(version, "created", e.At, e.Actor,
-            e.AllowedOrigins is { Count: > 0 } ? ["name", "type", "description", "username", "secret", "allowedOrigins"] : ["name", "type", "description", "username", "secret"]),
+        KeyCreated e => new(version, "created", e.At, e.Actor, Created(e)),
         KeyDetailsChanged e => new(version, "detailsChanged", e.At, e.Actor, e.ChangedFields),
-        KeySecretRotated e => new(version, "secretRotated", e.At, e.Actor, e.UsernameChanged ? ["username", "secret"] : ["secret"]),
+        KeySecretRotated e => new(version, "secretRotated", e.At, e.Actor, e.Changed ?? (e.UsernameChanged ? ["username", "secret"] : ["secret"])),
         KeyDeleted e => new(version, "deleted", e.At, e.Actor, []),
         _ => null,
     };

@@ -6,9 +6,11 @@ namespace Webhooks.KeySafe.Keys;
 
 public static class Secrets
 {
-    public static KeySecret SealHttpBasic(SecretBox box, Guid keyId, string username, string password)
+    private static readonly JsonSerializerOptions Json = new() { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+
+    public static KeySecret Seal(SecretBox box, Guid keyId, KeyMaterial material)
     {
-        var plaintext = JsonSerializer.SerializeToUtf8Bytes(new HttpBasicSecret(username, password));
+        var plaintext = JsonSerializer.SerializeToUtf8Bytes(material, Json);
         try
         {
             return new KeySecret { Id = keyId, Sealed = box.Seal(keyId, plaintext) };
@@ -19,12 +21,12 @@ public static class Secrets
         }
     }
 
-    public static HttpBasicSecret OpenHttpBasic(SecretBox box, Guid keyId, KeySecret secret)
+    public static KeyMaterial Open(SecretBox box, Guid keyId, KeySecret secret)
     {
         var plaintext = box.Open(keyId, secret.Sealed);
         try
         {
-            return JsonSerializer.Deserialize<HttpBasicSecret>(plaintext)
+            return JsonSerializer.Deserialize<KeyMaterial>(plaintext, Json)
                 ?? throw new SecretUnavailableException($"The secret of key {keyId} is empty.");
         }
         finally

@@ -8,10 +8,14 @@ namespace Internal.Generated.WolverineHandlers
     [global::System.CodeDom.Compiler.GeneratedCode("JasperFx", "1.0.0")]
     public sealed class KeySecretChangedHandler822196336 : Wolverine.Runtime.Handlers.MessageHandler
     {
+        private readonly Webhooks.Dispatch.Outbound.OAuthTokens _oAuthTokens;
+        private readonly Webhooks.Dispatch.Outbound.OutboundHttp _outboundHttp;
         private readonly Webhooks.Dispatch.Outbound.SecretCache _secretCache;
 
-        public KeySecretChangedHandler822196336(Webhooks.Dispatch.Outbound.SecretCache secretCache)
+        public KeySecretChangedHandler822196336(Webhooks.Dispatch.Outbound.OAuthTokens oAuthTokens, Webhooks.Dispatch.Outbound.OutboundHttp outboundHttp, Webhooks.Dispatch.Outbound.SecretCache secretCache)
         {
+            _oAuthTokens = oAuthTokens;
+            _outboundHttp = outboundHttp;
             _secretCache = secretCache;
         }
 
@@ -24,7 +28,7 @@ namespace Internal.Generated.WolverineHandlers
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Webhooks.Dispatch.Outbound.KeyChangeHandler");
             
             // The actual message execution
-            Webhooks.Dispatch.Outbound.KeyChangeHandler.Handle(keySecretChanged, _secretCache);
+            Webhooks.Dispatch.Outbound.KeyChangeHandler.Handle(keySecretChanged, _secretCache, _oAuthTokens, _outboundHttp);
 
             return System.Threading.Tasks.Task.CompletedTask;
         }

@@ -39,7 +39,7 @@ namespace Internal.Generated.WolverineHandlers
             // Reading the request body via JSON deserialization
             var (request, jsonContinue) = await ReadJsonAsync<Webhooks.KeySafe.Contracts.CreateKey>(httpContext);
             if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
-            var problemDetails1 = Webhooks.KeySafe.Keys.CreateKeyEndpoint.Validate(request);
+            var problemDetails1 = Webhooks.KeySafe.Keys.CreateKeyEndpoint.Validate(request, _timeProvider);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
             {

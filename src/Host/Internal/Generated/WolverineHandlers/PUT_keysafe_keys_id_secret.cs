@@ -69,14 +69,6 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            var problemDetails1 = Webhooks.KeySafe.Keys.RotateKeySecretEndpoint.Validate(request);
-            // Evaluate whether the processing should stop if there are any problems
-            if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
-            {
-                await WriteProblems(problemDetails1, httpContext).ConfigureAwait(false);
-                return;
-            }
-
             
             // The actual HTTP request handler execution
             (var result, var events, var outgoingMessages) = Webhooks.KeySafe.Keys.RotateKeySecretEndpoint.Put(request, stream_key.Aggregate, documentSession, _secretBox, httpContext.User, _timeProvider);

@@ -5,14 +5,14 @@ using Wolverine.Marten.Publishing;
 
 namespace Internal.Generated.WolverineHandlers
 {
-    // START: ResolveHttpBasicCredentialHandler1932277350
+    // START: ResolveCredentialHandler1667009082
     [global::System.CodeDom.Compiler.GeneratedCode("JasperFx", "1.0.0")]
-    public sealed class ResolveHttpBasicCredentialHandler1932277350 : Wolverine.Runtime.Handlers.MessageHandler
+    public sealed class ResolveCredentialHandler1667009082 : Wolverine.Runtime.Handlers.MessageHandler
     {
         private readonly Webhooks.KeySafe.Crypto.SecretBox _secretBox;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
 
-        public ResolveHttpBasicCredentialHandler1932277350(Webhooks.KeySafe.Crypto.SecretBox secretBox, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
+        public ResolveCredentialHandler1667009082(Webhooks.KeySafe.Crypto.SecretBox secretBox, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
         {
             _secretBox = secretBox;
             _outboxedSessionFactory = outboxedSessionFactory;
@@ -23,13 +23,13 @@ namespace Internal.Generated.WolverineHandlers
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(context);
             // The actual message body
-            var resolveHttpBasicCredential = (Webhooks.KeySafe.Contracts.ResolveHttpBasicCredential)context.Envelope.Message;
+            var resolveCredential = (Webhooks.KeySafe.Contracts.ResolveCredential)context.Envelope.Message;
 
-            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "Webhooks.KeySafe.Keys.ResolveHttpBasicCredentialHandler");
-            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Webhooks.KeySafe.Keys.ResolveHttpBasicCredentialHandler");
+            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "Webhooks.KeySafe.Keys.ResolveCredentialHandler");
+            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Webhooks.KeySafe.Keys.ResolveCredentialHandler");
             
             // The actual message execution
-            var outgoing1 = await Webhooks.KeySafe.Keys.ResolveHttpBasicCredentialHandler.Handle(resolveHttpBasicCredential, ((Marten.IQuerySession)documentSession), _secretBox, cancellation).ConfigureAwait(false);
+            var outgoing1 = await Webhooks.KeySafe.Keys.ResolveCredentialHandler.Handle(resolveCredential, ((Marten.IQuerySession)documentSession), _secretBox, cancellation).ConfigureAwait(false);
 
             
             // Outgoing, cascaded message
@@ -45,7 +45,7 @@ namespace Internal.Generated.WolverineHandlers
         }
     }
 
-    // END: ResolveHttpBasicCredentialHandler1932277350
+    // END: ResolveCredentialHandler1667009082
     
     
 }
