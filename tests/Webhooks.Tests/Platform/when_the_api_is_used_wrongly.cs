@@ -73,6 +73,27 @@ public sealed class when_operating_the_service(AppFixture fixture) : AppTest(fix
     }
 
     [Fact]
+    public async Task the_openapi_document_says_a_header_value_is_text_or_a_key_reference()
+    {
+        var result = await Host.Scenario(s =>
+        {
+            s.Get.Url("/openapi/v1.json");
+            s.StatusCodeShouldBeOk();
+        });
+
+        using var document = System.Text.Json.JsonDocument.Parse(await result.ReadAsTextAsync());
+        var schemas = document.RootElement.GetProperty("components").GetProperty("schemas");
+        var oneOf = schemas.GetProperty("DefineWebhook").GetProperty("properties").GetProperty("headers").GetProperty("additionalProperties").GetProperty("oneOf");
+        oneOf[0].GetProperty("type").GetString().ShouldBe("string");
+        oneOf[1].GetProperty("required")[0].GetString().ShouldBe("keySafeKeyId");
+        var createKey = schemas.GetProperty("CreateKey").GetProperty("properties");
+        foreach (var field in new[] { "token", "headerName", "value", "tokenUrl", "clientId", "clientSecret", "scope", "certificatePem", "privateKeyPem", "pkcs12Base64", "pkcs12Password" })
+        {
+            createKey.TryGetProperty(field, out _).ShouldBeTrue(field);
+        }
+    }
+
+    [Fact]
     public async Task the_api_reference_ui_is_served()
     {
         var result = await Host.Scenario(s =>

@@ -36,7 +36,7 @@ public static class KeyTypes
 /// another type's field is refused. The secret ones are write-only: no answer contains them.
 /// </summary>
 /// <param name="Name">A name people recognise, unique among keys; at most 100 characters.</param>
-/// <param name="Type">One of <see cref="KeyTypes.All"/>.</param>
+/// <param name="Type">One of <c>httpBasic</c>, <c>bearer</c>, <c>apiKeyHeader</c>, <c>oauth2ClientCredentials</c>, <c>mtls</c> (<see cref="KeyTypes"/>).</param>
 /// <param name="Description">What the key is for.</param>
 /// <param name="Username">httpBasic: the username. Shown in answers; not a secret.</param>
 /// <param name="Password">httpBasic: the password. Write-only: no answer ever contains it.</param>
@@ -126,7 +126,7 @@ public sealed record KeyFacts(
 /// <summary>A key as KeySafe shows it: never its secret.</summary>
 /// <param name="Id">The key's id, which webhooks reference.</param>
 /// <param name="Name">Its name.</param>
-/// <param name="Type">One of <see cref="KeyTypes.All"/>.</param>
+/// <param name="Type">One of <c>httpBasic</c>, <c>bearer</c>, <c>apiKeyHeader</c>, <c>oauth2ClientCredentials</c>, <c>mtls</c> (<see cref="KeyTypes"/>).</param>
 /// <param name="Description">What it is for.</param>
 /// <param name="Username">httpBasic: the username.</param>
 /// <param name="CreatedAt">When it was created.</param>
