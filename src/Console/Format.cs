@@ -79,7 +79,19 @@ public static class Format
         _ => Action(eventType),
     };
 
-    public static string KeyType(string type) => type == "httpBasic" ? "HTTP Basic" : type;
+    public static string KeyType(string type) => type switch
+    {
+        "httpBasic" => "HTTP Basic",
+        "bearer" => "Bearer token",
+        "apiKeyHeader" => "API key header",
+        "oauth2ClientCredentials" => "OAuth 2.0 client credentials",
+        "mtls" => "TLS client certificate",
+        _ => type,
+    };
+
+    /// <summary>What a key shows in a list beside its name: the username, header, client id or certificate subject.</summary>
+    public static string? KeyShown(Webhooks.KeySafe.Contracts.KeyView key) =>
+        key.Username ?? key.HeaderName ?? key.ClientId ?? key.Certificate?.Subject;
 
     /// <summary>A text area's lines (or comma-separated items), trimmed, blanks dropped: how origins are typed.</summary>
     public static IReadOnlyList<string> Lines(string? text) =>

@@ -23,6 +23,7 @@ public sealed class when_defining_a_webhook(ConsoleWorld world)
     {
         await Catalog();
         var key = await world.KeySafe.CreateKey(new CreateKey("crm form key", KeyTypes.HttpBasic, null, "crm", "form-pass-1"));
+        var token = await world.KeySafe.CreateKey(new CreateKey("erp tenant token", KeyTypes.Bearer, null, null, null, Token: "tenant-token-1"));
         await using var receiver = await Receiver.Start();
         var page = await world.SignedIn(ConsoleWorld.AdminKey);
 
@@ -39,6 +40,7 @@ public sealed class when_defining_a_webhook(ConsoleWorld world)
         await Expect(page.GetByLabel("Enabled")).ToBeCheckedAsync();
         await page.GetByLabel("Authentication").SelectOptionAsync(new SelectOptionValue { Label = "crm form key (crm)" });
         await page.GetByLabel("URL").FillAsync(receiver.Url.ToString());
+        await page.GetByLabel("Custom headers").FillAsync("X-Tenant: acme\nX-Tenant-Token: keysafe:erp tenant token");
         await page.GetByLabel("XML").CheckAsync();
         await Expect(page.GetByText("If you do not need to act on the response from the webhook being called")).ToBeVisibleAsync();
         await Expect(page.GetByText("but the webhook must return a 2xx success response")).ToBeVisibleAsync();
@@ -60,6 +62,16 @@ public sealed class when_defining_a_webhook(ConsoleWorld world)
         var saved = await world.Admin.GetWebhook("contact-to-erp");
         (saved.Description, saved.Application, saved.EventSource, saved.Enabled, saved.KeySafeKeyId, saved.Url, saved.PayloadFormat, saved.PostMode, saved.TriggerExpression)
             .ShouldBe(("Tells the ERP about new contacts", Application, EventSource, true, (Guid?)key.Id, receiver.Url.ToString(), PayloadFormats.Xml, PostModes.Sync, "h_name = 'Gary'"));
+        saved.Headers!["X-Tenant"].ShouldBe(new HeaderValue("acme"));
+        saved.Headers["X-Tenant-Token"].ShouldBe(HeaderValue.FromKey(token.Id));
+        await Expect(page.GetByText("X-Tenant-Token: KeySafe key erp tenant token")).ToBeVisibleAsync();
+
+        // Opened again, the form writes the headers as they were typed.
+        await page.GotoAsync("/console/webhooks/contact-to-erp/edit");
+        await Expect(page.GetByLabel("Custom headers")).ToHaveValueAsync("X-Tenant: acme\nX-Tenant-Token: keysafe:erp tenant token");
+        await page.GetByLabel("Custom headers").FillAsync("X-Tenant acme");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Expect(page.Locator("#headers-error")).ToContainTextAsync("'X-Tenant acme' is not a header: write one per line as Name: value");
     }
 
     [Fact]

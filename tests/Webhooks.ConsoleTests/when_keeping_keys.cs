@@ -60,6 +60,50 @@ public sealed class when_keeping_keys(ConsoleWorld world)
     }
 
     [Fact]
+    public async Task each_type_shows_its_own_fields_and_an_oauth_key_is_created_and_rotated_without_its_secret_coming_back()
+    {
+        var page = await world.SignedIn(ConsoleWorld.KeySafeKey);
+        await page.GotoAsync("/console/keysafe/new");
+        await Expect(page.GetByLabel("Username")).ToBeVisibleAsync();
+        await page.GetByLabel("Type").SelectOptionAsync(new SelectOptionValue { Label = "OAuth 2.0 client credentials" });
+        await Expect(page.GetByLabel("Username")).ToBeHiddenAsync();
+        await Expect(page.GetByLabel("Token endpoint")).ToBeVisibleAsync();
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("erp oauth");
+        await page.GetByLabel("Token endpoint").FillAsync("https://login.example.com/oauth2/token");
+        await page.GetByLabel("Client id").FillAsync("webhooks");
+        await page.GetByLabel("Client secret").FillAsync(Password);
+        await page.GetByLabel("Scope").FillAsync("erp.write");
+        await ConsoleWorld.ShouldBeAccessible(page);
+        await ConsoleWorld.Shot(page, "08-keysafe-new-oauth");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+
+        await Expect(page).ToHaveURLAsync(new Regex("/console/keysafe/[0-9a-f-]{36}\\?done=created$"));
+        var facts = page.Locator("dl.facts");
+        await Expect(facts).ToContainTextAsync("OAuth 2.0 client credentials");
+        await Expect(facts).ToContainTextAsync("https://login.example.com/oauth2/token");
+        await Expect(facts).ToContainTextAsync("erp.write");
+        (await page.ContentAsync()).ShouldNotContain(Password);
+
+        // The rotation asks for this type's fields only, all of them anew.
+        await Expect(page.GetByLabel("Username")).ToHaveCountAsync(0);
+        await Expect(page.GetByLabel("Token endpoint")).ToHaveValueAsync("https://login.example.com/oauth2/token");
+        await page.GetByLabel("Client id").FillAsync("");
+        await page.GetByLabel("Client secret").FillAsync("second-secret");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Rotate secret" }).ClickAsync();
+        await Expect(page.Locator("#clientId-error")).ToContainTextAsync("The client id is required.");
+        await Expect(page.GetByLabel("Scope")).ToHaveValueAsync("erp.write");
+        (await page.ContentAsync()).ShouldNotContain("second-secret");
+        await page.GetByLabel("Client id").FillAsync("webhooks");
+        await page.GetByLabel("Token endpoint").FillAsync("https://login.example.com/oauth2/v2/token");
+        await page.GetByLabel("Client secret").FillAsync("second-secret");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Rotate secret" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Secret replaced" })).ToBeVisibleAsync();
+        await Expect(page.Locator("ol.timeline > li").Nth(0)).ToContainTextAsync("Changed: tokenUrl, secret");
+        await ConsoleWorld.ShouldBeAccessible(page);
+        await ConsoleWorld.Shot(page, "08-keysafe-oauth-detail");
+    }
+
+    [Fact]
     public async Task a_refused_key_keeps_what_was_typed_but_the_password()
     {
         var page = await world.SignedIn(ConsoleWorld.KeySafeKey);

@@ -37,6 +37,20 @@
         }
     }, true);
 
+    // The new-key form shows the chosen type's fields only: <select data-key-type-select> and <fieldset data-key-type>.
+    // Hidden fieldsets are disabled too, so their fields are not sent. Without script every type's fields show.
+    function showKeyType(select) {
+        document.querySelectorAll("fieldset[data-key-type]").forEach(function (fieldset) {
+            var chosen = fieldset.getAttribute("data-key-type") === select.value;
+            fieldset.hidden = !chosen;
+            fieldset.disabled = !chosen;
+        });
+    }
+    document.addEventListener("change", function (event) {
+        if (event.target.matches("[data-key-type-select]")) { showKeyType(event.target); }
+    });
+    document.querySelectorAll("[data-key-type-select]").forEach(showKeyType);
+
     // A select that picks another page's filter: <select data-navigate> submits its form at once.
     document.addEventListener("change", function (event) {
         if (event.target.matches("[data-submit-on-change]")) {

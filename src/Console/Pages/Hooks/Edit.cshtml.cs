@@ -23,9 +23,53 @@ public sealed class WebhookForm
     public string PostMode { get; set; } = PostModes.Async;
     public string? TriggerExpression { get; set; }
 
-    public DefineWebhook ToDefinition() => new(
-        Name?.Trim(), string.IsNullOrWhiteSpace(Description) ? null : Description, Application, EventSource, Enabled, KeySafeKeyId, Url?.Trim(),
-        PayloadFormat, PostMode, string.IsNullOrWhiteSpace(TriggerExpression) ? null : TriggerExpression);
+    /// <summary>Custom headers, a line each: <c>Name: value</c>, or <c>Name: keysafe:&lt;key name&gt;</c> for a value held in KeySafe.</summary>
+    public string? Headers { get; set; }
+
+    public const string KeySafePrefix = "keysafe:";
+
+    /// <summary>The definition the form describes, or why its headers cannot be read (the line, and how to write it).</summary>
+    public (DefineWebhook? Definition, string? HeadersProblem) ToDefinition(IReadOnlyList<KeyView> keys)
+    {
+        var headers = new Dictionary<string, HeaderValue>();
+        foreach (var line in (Headers ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0)
+            {
+                return (null, $"'{line}' is not a header: write one per line as Name: value, or Name: keysafe:<key name>.");
+            }
+
+            var (name, value) = (line[..colon].Trim(), line[(colon + 1)..].Trim());
+            if (value.StartsWith(KeySafePrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                var keyName = value[KeySafePrefix.Length..].Trim();
+                var key = keys.FirstOrDefault(k => string.Equals(k.Name, keyName, StringComparison.OrdinalIgnoreCase))
+                    ?? keys.FirstOrDefault(k => k.Id.ToString() == keyName);
+                if (key is null)
+                {
+                    return (null, $"{name}: there is no KeySafe key named '{keyName}'.");
+                }
+
+                headers[name] = HeaderValue.FromKey(key.Id);
+            }
+            else
+            {
+                headers[name] = value;
+            }
+        }
+
+        return (new DefineWebhook(
+            Name?.Trim(), string.IsNullOrWhiteSpace(Description) ? null : Description, Application, EventSource, Enabled, KeySafeKeyId, Url?.Trim(),
+            PayloadFormat, PostMode, string.IsNullOrWhiteSpace(TriggerExpression) ? null : TriggerExpression,
+            headers.Count == 0 ? null : headers), null);
+    }
+
+    /// <summary>Headers as the form writes them, KeySafe-held values by their key's name.</summary>
+    public static string? HeaderLines(IReadOnlyDictionary<string, HeaderValue>? headers, IReadOnlyDictionary<Guid, string> keyNames) =>
+        headers is not { Count: > 0 } ? null : string.Join('\n', headers.Select(h => $"{h.Key}: " + (h.Value.KeySafeKeyId is { } id
+            ? KeySafePrefix + (keyNames.TryGetValue(id, out var name) ? name : id.ToString())
+            : h.Value.Text)));
 
     public static WebhookForm From(WebhookDefinition w) => new()
     {
@@ -99,6 +143,9 @@ public sealed class WebhookFormModel(ConsoleApi console) : ConsolePage(console)
 
             Form = WebhookForm.From(webhook);
             Version = webhook.Version;
+            await Choices(cancellation);
+            Form.Headers = WebhookForm.HeaderLines(webhook.Headers, KeyNames);
+            return Page();
         }
         else
         {
@@ -119,11 +166,20 @@ public sealed class WebhookFormModel(ConsoleApi console) : ConsolePage(console)
             return Denied();
         }
 
+        await Choices(cancellation);
+        var (definition, headersProblem) = Form.ToDefinition(Keys);
+        if (definition is null)
+        {
+            Problem = new ConsoleProblem("The request is not valid", "Some fields need correcting: each says why beside it.",
+                new Dictionary<string, string[]> { ["headers"] = [headersProblem!] }, HttpStatusCode.BadRequest);
+            return Page();
+        }
+
         try
         {
             var saved = Editing
-                ? await Api.UpdateWebhook(Name!, Form.ToDefinition(), Version is { } v ? $"\"{v}\"" : null, cancellation)
-                : await Api.DefineWebhook(Form.ToDefinition(), cancellation);
+                ? await Api.UpdateWebhook(Name!, definition, Version is { } v ? $"\"{v}\"" : null, cancellation)
+                : await Api.DefineWebhook(definition, cancellation);
             return Redirect($"/console/webhooks/{Uri.EscapeDataString(saved.Name)}?saved=true");
         }
         catch (ApiException refused) when (refused.StatusCode == HttpStatusCode.PreconditionFailed && Version is { } opened)
@@ -138,7 +194,6 @@ public sealed class WebhookFormModel(ConsoleApi console) : ConsolePage(console)
             Problem = ConsoleProblem.From(refused);
         }
 
-        await Choices(cancellation);
         return Page();
     }
 
@@ -176,7 +231,7 @@ public sealed class WebhookFormModel(ConsoleApi console) : ConsolePage(console)
             EventSources = (await Try(() => Api.ListEventSources(application, limit: 500, cancellationToken: cancellation)))?.Items ?? [];
         }
 
-        Keys = (await Try(() => Api.ListKeys(limit: 500, cancellationToken: cancellation)))?.Items.Where(k => k.Type == KeyTypes.HttpBasic).ToList() ?? [];
+        Keys = (await Try(() => Api.ListKeys(limit: 500, cancellationToken: cancellation)))?.Items ?? [];
         Problem = problem ?? Problem;
     }
 

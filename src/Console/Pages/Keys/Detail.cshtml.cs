@@ -41,7 +41,7 @@ public sealed class KeyDetailModel(ConsoleApi console) : ConsolePage(console)
             new UpdateKey(Form.Name?.Trim(), Form.Description ?? "", Format.Lines(Form.AllowedOrigins)), cancellation)), "saved", cancellation);
 
     public async Task<IActionResult> OnPostSecretAsync(CancellationToken cancellation) =>
-        await After("secret", Try(() => Api.RotateKeySecret(Id, new RotateKeySecret(Form.Username, Form.Password), cancellation)), "rotated", cancellation);
+        await After("secret", Try(async () => await Api.RotateKeySecret(Id, Form.Credential((await Api.GetKey(Id, cancellation)).Type), cancellation)), "rotated", cancellation);
 
     public async Task<IActionResult> OnPostDeleteAsync(CancellationToken cancellation)
     {
@@ -70,7 +70,7 @@ public sealed class KeyDetailModel(ConsoleApi console) : ConsolePage(console)
             Form = typed;
         }
 
-        Form.Password = null;
+        Form.ForgetSecrets();
         return Page();
     }
 
@@ -87,6 +87,10 @@ public sealed class KeyDetailModel(ConsoleApi console) : ConsolePage(console)
             Name = Key.Name,
             Description = Key.Description,
             Username = Key.Username,
+            HeaderName = Key.HeaderName,
+            TokenUrl = Key.TokenUrl,
+            ClientId = Key.ClientId,
+            Scope = Key.Scope,
             AllowedOrigins = string.Join('\n', Key.AllowedOrigins),
         };
         if (SeesHistory)

@@ -1,9 +1,13 @@
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Webhooks.KeySafe.Contracts;
 
 namespace Webhooks.Console.Pages.Keys;
 
-/// <summary>What the new-key form holds. The password goes to the API and nowhere else: never back into a page.</summary>
+/// <summary>
+/// What the key forms hold: the details and every type's credential fields (only the chosen type's are sent). The
+/// secrets go to the API and nowhere else: never back into a page.
+/// </summary>
 public sealed class KeyForm
 {
     public string? Name { get; set; }
@@ -12,6 +16,53 @@ public sealed class KeyForm
     public string? Username { get; set; }
     public string? Password { get; set; }
     public string? AllowedOrigins { get; set; }
+    public string? Token { get; set; }
+    public string? HeaderName { get; set; }
+    public string? Value { get; set; }
+    public string? TokenUrl { get; set; }
+    public string? ClientId { get; set; }
+    public string? ClientSecret { get; set; }
+    public string? Scope { get; set; }
+    public string? CertificatePem { get; set; }
+    public string? PrivateKeyPem { get; set; }
+    public IFormFile? Pkcs12File { get; set; }
+    public string? Pkcs12Password { get; set; }
+
+    /// <summary>The chosen type's fields as the API takes them (blank: absent); the other types' are left out.</summary>
+    public RotateKeySecret Credential(string type) => type switch
+    {
+        KeyTypes.Bearer => new(null, null, Token: Blank(Token)),
+        KeyTypes.ApiKeyHeader => new(null, null, HeaderName: Blank(HeaderName)?.Trim(), Value: Blank(Value)),
+        KeyTypes.OAuth2ClientCredentials => new(null, null, TokenUrl: Blank(TokenUrl)?.Trim(), ClientId: Blank(ClientId), ClientSecret: Blank(ClientSecret), Scope: Blank(Scope)),
+        KeyTypes.Mtls when Pkcs12File is { Length: > 0 } file => new(null, null, Pkcs12Base64: Base64(file), Pkcs12Password: Pkcs12Password ?? ""),
+        KeyTypes.Mtls => new(null, null, CertificatePem: Blank(CertificatePem), PrivateKeyPem: Blank(PrivateKeyPem)),
+        _ => new(Username, Password),
+    };
+
+    public CreateKey ToCreate()
+    {
+        var c = Credential(Type);
+        return new CreateKey(
+            Name?.Trim(), Type, Blank(Description), c.Username, c.Password, Format.Lines(AllowedOrigins), c.Token, c.HeaderName, c.Value,
+            c.TokenUrl, c.ClientId, c.ClientSecret, c.Scope, c.CertificatePem, c.PrivateKeyPem, c.Pkcs12Base64, c.Pkcs12Password);
+    }
+
+    /// <summary>Forgets every secret typed, before the form is shown again.</summary>
+    public void ForgetSecrets() => (Password, Token, Value, ClientSecret, PrivateKeyPem, Pkcs12Password) = (null, null, null, null, null, null);
+
+    private static string? Blank(string? text) => string.IsNullOrWhiteSpace(text) ? null : text;
+
+    private static string Base64(IFormFile file)
+    {
+        using var read = new MemoryStream();
+        using (var stream = file.OpenReadStream())
+        {
+            // The API refuses more than 64 KiB of base64 anyway; this stops a huge upload from being held.
+            stream.CopyTo(read, 81920);
+        }
+
+        return Convert.ToBase64String(read.ToArray());
+    }
 }
 
 /// <summary>Creates a KeySafe key (keysafe role).</summary>
@@ -24,16 +75,16 @@ public sealed class NewKeyModel(ConsoleApi console) : ConsolePage(console)
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellation)
     {
-        var created = await Try(() => Api.CreateKey(
-            new CreateKey(Form.Name?.Trim(), Form.Type, string.IsNullOrWhiteSpace(Form.Description) ? null : Form.Description, Form.Username,
-                Form.Password, Format.Lines(Form.AllowedOrigins)),
-            cancellation));
+        var created = await Try(() => Api.CreateKey(Form.ToCreate(), cancellation));
         if (created is not null)
         {
             return Redirect($"/console/keysafe/{created.Id}?done=created");
         }
 
-        Form.Password = null;
+        Form.ForgetSecrets();
         return Page();
     }
 }
+
+/// <summary>The credential fields of a form: of every type (new key), or of <paramref name="FixedType"/> only (rotation).</summary>
+public sealed record CredentialFields(KeyForm Form, string? FixedType, ConsoleProblem? Problem);
