@@ -14,6 +14,7 @@ public sealed class DefinitionsAudit : IAuditDescriber
     [
         typeof(EventSourceRegistered), typeof(EventSourceUpdated), typeof(WebhookDefined), typeof(WebhookUpdated),
         typeof(WebhookEnabled), typeof(WebhookDisabled), typeof(WebhookSigningSecretRotated), typeof(WebhookDeleted),
+        typeof(WebhookBreakerOpened), typeof(WebhookBreakerClosed),
     ];
 
     public AuditDescription? Describe(object data) => data switch

@@ -32,6 +32,10 @@ public static class DispatchModule
         services.AddMemoryCache();
         services.AddSingleton<SecretCache>();
         services.AddSingleton<OAuthTokens>();
+        services.AddSingleton<Breakers>();
+        services.AddOptions<Operations.OperationsOptions>().BindConfiguration(Operations.OperationsOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<Operations.OperationsOptions>, Operations.OperationsOptionsValidator>();
+        services.AddSingleton<Operations.OperatorNotifications>();
         services.AddSingleton<TargetCaller>();
         services.AddSingleton<Publisher>();
         services.AddSingleton<Idempotency>();
@@ -79,6 +83,8 @@ public static class DispatchModule
             // A group commit's first attempts, one message for all: as many batches at once as single deliveries, so a
             // hanging target holds no more of them (its limiter lets it hold 16 calls) than it would hold deliveries.
             opts.LocalQueueFor<DeliverWebhooks>().UseDurableInbox().MaximumParallelMessages(64);
+            // Operator notifications: durable, a few at a time.
+            opts.LocalQueueFor<Operations.NotifyOperator>().UseDurableInbox().MaximumParallelMessages(4);
         });
         return services;
     }

@@ -131,7 +131,27 @@ public sealed class DispatchOptions
     public IReadOnlyList<IPNetwork> ParsedAllowedNetworks =>
         AllowedNetworks.Select(cidr => IPNetwork.TryParse(cidr, out var network) ? network : (IPNetwork?)null).OfType<IPNetwork>().ToList();
 
+    /// <summary>Each webhook's circuit breaker (<c>Webhooks:Dispatch:Breaker</c>).</summary>
+    public BreakerOptions Breaker { get; set; } = new();
+
     public const string Section = "Webhooks:Dispatch";
+}
+
+/// <summary><c>Webhooks:Dispatch:Breaker</c>: when a webhook's breaker opens, and how long its deliveries then wait.</summary>
+public sealed class BreakerOptions
+{
+    /// <summary>Failed async attempts in a row (on one host) that open the breaker. 429 answers and refusals before sending do not count.</summary>
+    public int FailureThreshold { get; set; } = 10;
+
+    /// <summary>How long deliveries wait after the breaker opens before one is let through as a probe.</summary>
+    public TimeSpan CoolDown { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The cool-down doubles with each failed probe, up to this.</summary>
+    public TimeSpan MaxCoolDown { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>The cool-down after <paramref name="failedProbes"/> failed probes: doubled each time, at most <see cref="MaxCoolDown"/>.</summary>
+    public TimeSpan CoolDownAfter(int failedProbes) =>
+        TimeSpan.FromTicks((long)Math.Min(MaxCoolDown.Ticks, CoolDown.Ticks * Math.Pow(2, Math.Clamp(failedProbes, 0, 30))));
 }
 
 /// <summary>Every rule <c>Webhooks:Dispatch</c> must follow, checked before the host starts; each failure says how to fix it.</summary>
@@ -149,6 +169,11 @@ public sealed class DispatchOptionsValidator : IValidateOptions<DispatchOptions>
             && (!Uri.TryCreate(proxy, UriKind.Absolute, out var proxyUri) || proxyUri.Scheme is not ("http" or "https")))
         {
             problems.Add($"Proxy: '{proxy}' is not an absolute http(s) URL such as http://proxy.internal:3128.");
+        }
+
+        if (options.Breaker.FailureThreshold < 1 || options.Breaker.CoolDown <= TimeSpan.Zero || options.Breaker.MaxCoolDown < options.Breaker.CoolDown)
+        {
+            problems.Add("Breaker: FailureThreshold must be at least 1, CoolDown positive, and MaxCoolDown at least CoolDown.");
         }
 
         if (options.TrustedCertificateAuthorities is { Length: > 0 } authorities && !File.Exists(authorities))

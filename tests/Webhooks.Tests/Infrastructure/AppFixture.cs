@@ -28,6 +28,8 @@ public sealed class AppFixture : IAsyncLifetime
         ["Webhooks:Dispatch:AsyncTimeout"] = "00:00:01",
         ["Webhooks:Dispatch:MaxEventBytes"] = "16384",
         ["Webhooks:Dispatch:SchedulePollingInterval"] = "00:00:00.100",
+        // Tests that make many failed attempts on purpose must not see deliveries wait for a breaker; its own tests set it.
+        ["Webhooks:Dispatch:Breaker:FailureThreshold"] = "100000",
         // TLS receivers present a certificate of the run's own authority.
         ["Webhooks:Dispatch:TrustedCertificateAuthorities"] = TestCertificates.AuthorityPemPath,
         // Above what the bin tests send at once (106), below what the rate-limit test sends.

@@ -23,7 +23,7 @@ public static class TestCertificates
 
     private static readonly Lazy<string> authorityPath = new(() =>
     {
-        var directory = Directory.CreateTempSubdirectory("webhooks-tests-ca-");
+        var directory = Directory.CreateTempSubdirectory("wh-test-authority-");
         var path = Path.Combine(directory.FullName, "authority.pem");
         File.WriteAllText(path, authority.Value.ExportCertificatePem());
         return path;

@@ -79,6 +79,7 @@ public sealed record DefineWebhook(
 /// <param name="CreatedAt">When it was defined.</param>
 /// <param name="UpdatedAt">When it last changed.</param>
 /// <param name="Headers">Its custom headers (values held in KeySafe are shown as their key reference only).</param>
+/// <param name="Health">Its target's health as the circuit breaker sees it (absent: closed, never opened).</param>
 public sealed record WebhookDefinition(
     Guid Id,
     string Name,
@@ -95,7 +96,53 @@ public sealed record WebhookDefinition(
     long Version,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    IReadOnlyDictionary<string, HeaderValue>? Headers = null);
+    IReadOnlyDictionary<string, HeaderValue>? Headers = null,
+    WebhookHealth? Health = null);
+
+/// <summary>The states of a webhook's circuit breaker.</summary>
+public static class BreakerStates
+{
+    /// <summary>Deliveries are made.</summary>
+    public const string Closed = "closed";
+
+    /// <summary>Too many failures in a row: deliveries wait (neither failed nor dropped) until the next probe.</summary>
+    public const string Open = "open";
+
+    /// <summary>Open, and its cool-down is over: one delivery is let through as a probe; a success closes the breaker.</summary>
+    public const string HalfOpen = "halfOpen";
+}
+
+/// <summary>A webhook's target as its circuit breaker sees it.</summary>
+/// <param name="Breaker">One of <see cref="BreakerStates"/>.</param>
+/// <param name="ConsecutiveFailures">Failed attempts in a row that opened the breaker, failed probes included (0 while closed).</param>
+/// <param name="OpenedAt">When it opened, while open.</param>
+/// <param name="NextProbeAt">When the next probe may be made, while open.</param>
+/// <param name="FailingSince">The first failure of the run that opened it, while open (auto-disable counts from it).</param>
+/// <param name="LastError">What the last failed attempt came to, while open.</param>
+public sealed record WebhookHealth(
+    string Breaker, int ConsecutiveFailures, DateTimeOffset? OpenedAt = null, DateTimeOffset? NextProbeAt = null,
+    DateTimeOffset? FailingSince = null, string? LastError = null)
+{
+    /// <summary>A closed breaker.</summary>
+    public static WebhookHealth Closed { get; } = new(BreakerStates.Closed, 0);
+
+    /// <summary>Whether deliveries wait (open or half-open).</summary>
+    public bool IsOpen => Breaker != BreakerStates.Closed;
+
+    /// <summary>As it reads at <paramref name="now"/>: an open breaker whose cool-down is over is half-open.</summary>
+    public WebhookHealth At(DateTimeOffset now) =>
+        IsOpen && NextProbeAt <= now ? this with { Breaker = BreakerStates.HalfOpen } : this;
+}
+
+/// <summary>
+/// From Dispatch: the webhook's target failed <paramref name="ConsecutiveFailures"/> times in a row (or its probe failed):
+/// its breaker opens (again), deliveries wait until <paramref name="NextProbeAt"/>. Recorded by <c>system</c>.
+/// </summary>
+public sealed record OpenBreaker(
+    Guid WebhookId, int ConsecutiveFailures, DateTimeOffset FailingSince, DateTimeOffset NextProbeAt, string? LastError);
+
+/// <summary>From Dispatch: a probe succeeded; the breaker closes and the waiting deliveries go. Recorded by <c>system</c>.</summary>
+public sealed record CloseBreaker(Guid WebhookId);
 
 /// <summary>A field's value before and after a change (as text; null when unset).</summary>
 /// <param name="Field">The field, as named in the API.</param>

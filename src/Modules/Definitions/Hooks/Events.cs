@@ -53,4 +53,11 @@ public sealed record WebhookDisabled(Guid WebhookId, string? Reason, string Acto
 /// </summary>
 public sealed record WebhookSigningSecretRotated(Guid WebhookId, DateTimeOffset PreviousValidUntil, string Actor, DateTimeOffset At, long Generation = 0);
 
+/// <summary>Its target failed too often in a row (or a probe failed): deliveries wait until <paramref name="NextProbeAt"/>.</summary>
+public sealed record WebhookBreakerOpened(
+    Guid WebhookId, int ConsecutiveFailures, DateTimeOffset FailingSince, DateTimeOffset NextProbeAt, string? LastError, string Actor, DateTimeOffset At);
+
+/// <summary>A probe succeeded: deliveries are made again.</summary>
+public sealed record WebhookBreakerClosed(Guid WebhookId, string Actor, DateTimeOffset At);
+
 public sealed record WebhookDeleted(Guid WebhookId, string Name, string Actor, DateTimeOffset At);

@@ -32,7 +32,7 @@ public static class ListWebhooksEndpoint
     [Tags("Webhooks")]
     public static async Task<Page<WebhookDefinition>> Get(
         string? application, string? eventSource, bool? enabled, string? q, string? after, int? limit, IQuerySession session,
-        CancellationToken cancellation)
+        TimeProvider clock, CancellationToken cancellation)
     {
         Cursor.TryDecode(after, out var afterName);
         var take = limit ?? Cursor.DefaultLimit;
@@ -60,7 +60,8 @@ public static class ListWebhooksEndpoint
         }
 
         var rows = await query.OrderBy(w => w.Name).Take(take + 1).ToListAsync(cancellation);
-        return Paging.Page(rows, take, w => w.ToDefinition(), w => w.Name);
+        var now = clock.GetUtcNow();
+        return Paging.Page(rows, take, w => w.ToDefinition(now), w => w.Name);
     }
 }
 
@@ -73,7 +74,7 @@ public static class GetWebhookEndpoint
     [ProducesResponseType<WebhookDefinition>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     public static async Task<IResult> Get(
-        string name, DateTimeOffset? asOf, IQuerySession session, HttpResponse response, CancellationToken cancellation)
+        string name, DateTimeOffset? asOf, IQuerySession session, HttpResponse response, TimeProvider clock, CancellationToken cancellation)
     {
         if (await WebhookLookup.ByName(session, name, cancellation) is not { } webhook)
         {
@@ -92,7 +93,8 @@ public static class GetWebhookEndpoint
         }
 
         Versions.Tag(response, webhook.Version);
-        return Results.Ok(webhook.ToDefinition());
+        // The breaker as it reads at the time asked (an open breaker past its cool-down is half-open).
+        return Results.Ok(webhook.ToDefinition(asOf ?? clock.GetUtcNow()));
     }
 }
 
@@ -137,6 +139,11 @@ public static class WebhookHistoryEndpoint
         WebhookDisabled dis => new("disabled", dis.Actor, null, [new FieldChange("enabled", "true", "false")], dis.Reason),
         WebhookSigningSecretRotated r => new("signingSecretRotated", r.Actor, null, [new FieldChange("signingSecret", null, null)], null),
         WebhookDeleted del => new("deleted", del.Actor, del.Name, [], null),
+        WebhookBreakerOpened b => new("breakerOpened", b.Actor, null, [new FieldChange("breaker", null, BreakerStates.Open)],
+            $"{b.ConsecutiveFailures} failed attempts in a row{(b.LastError is { } last ? $" (the last: {last})" : "")}; deliveries wait, " +
+            $"the next probe at {b.NextProbeAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC."),
+        WebhookBreakerClosed c => new("breakerClosed", c.Actor, null, [new FieldChange("breaker", BreakerStates.Open, BreakerStates.Closed)],
+            "A probe succeeded: the waiting deliveries go."),
         _ => null,
     };
 

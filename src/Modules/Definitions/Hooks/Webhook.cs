@@ -19,6 +19,9 @@ public sealed record Webhook
     public required string PostMode { get; init; }
     public string? TriggerExpression { get; init; }
 
+    /// <summary>Its target's health as the circuit breaker sees it.</summary>
+    public WebhookHealth Health { get; init; } = WebhookHealth.Closed;
+
     /// <summary>Custom headers and the other settings beyond Hornbill's definition.</summary>
     public WebhookSettings Settings { get; init; } = WebhookSettings.None;
 
@@ -74,6 +77,8 @@ public sealed record Webhook
             WebhookEnabled enabled => webhook!.Apply(enabled),
             WebhookDisabled disabled => webhook!.Apply(disabled),
             WebhookSigningSecretRotated rotated => webhook!.Apply(rotated),
+            WebhookBreakerOpened opened => webhook!.Apply(opened),
+            WebhookBreakerClosed closed => webhook!.Apply(closed),
             WebhookDeleted => null,
             _ => throw new ArgumentException($"A webhook's stream has no event {e.GetType().Name}.", nameof(e)),
         };
@@ -94,8 +99,18 @@ public sealed record Webhook
         PostMode = e.PostMode,
         TriggerExpression = e.TriggerExpression,
         Settings = e.Settings ?? WebhookSettings.None,
+        // Another target is another target: its breaker starts closed.
+        Health = e.Url == Url ? Health : WebhookHealth.Closed,
         UpdatedAt = e.At,
     };
+
+    public Webhook Apply(WebhookBreakerOpened e) => this with
+    {
+        Health = new WebhookHealth(
+            BreakerStates.Open, e.ConsecutiveFailures, Health.IsOpen ? Health.OpenedAt : e.At, e.NextProbeAt, e.FailingSince, e.LastError),
+    };
+
+    public Webhook Apply(WebhookBreakerClosed e) => this with { Health = WebhookHealth.Closed };
 
     public Webhook Apply(WebhookEnabled e) => this with { Enabled = true, DisabledReason = null, UpdatedAt = e.At };
 
@@ -122,7 +137,10 @@ public sealed record Webhook
 
     public WebhookDefinition ToDefinition() => new(
         Id, Name, Description, Application, EventSource, Enabled, DisabledReason, KeySafeKeyId, Url, PayloadFormat, PostMode,
-        TriggerExpression, Version, CreatedAt, UpdatedAt, Settings.Headers);
+        TriggerExpression, Version, CreatedAt, UpdatedAt, Settings.Headers, Health);
+
+    /// <summary>As answered at <paramref name="now"/>: its breaker half-open when open past its cool-down.</summary>
+    public WebhookDefinition ToDefinition(DateTimeOffset now) => ToDefinition() with { Health = Health.At(now) };
 
     /// <summary>Every KeySafe key it uses (to authenticate, and for its headers' values), each once.</summary>
     public IReadOnlySet<Guid> HeldKeys() =>

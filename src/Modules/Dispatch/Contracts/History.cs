@@ -71,9 +71,11 @@ public sealed record RecoverResult(int Redelivered, IReadOnlyList<Guid> Deliveri
 /// <param name="LatencyP95Ms">95th percentile call duration.</param>
 /// <param name="LatencyP99Ms">99th percentile call duration.</param>
 /// <param name="Series">With <c>buckets</c>: the window cut into that many equal buckets, oldest first.</param>
+/// <param name="Health">The webhook's circuit breaker now (closed, open or halfOpen).</param>
 public sealed record WebhookStats(
     string Webhook, DateTimeOffset? From, DateTimeOffset? To, int Pending, int Succeeded, int Failed, int Skipped, double? SuccessRate,
-    int Attempts, double? LatencyP50Ms, double? LatencyP95Ms, double? LatencyP99Ms, IReadOnlyList<StatsBucket>? Series = null);
+    int Attempts, double? LatencyP50Ms, double? LatencyP95Ms, double? LatencyP99Ms, IReadOnlyList<StatsBucket>? Series = null,
+    Webhooks.Definitions.Contracts.WebhookHealth? Health = null);
 
 /// <summary>Deliveries created in one bucket of a time window, by status.</summary>
 /// <param name="From">The bucket's start.</param>

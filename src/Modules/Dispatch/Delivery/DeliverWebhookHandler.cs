@@ -24,13 +24,15 @@ public static class Attempts
 public static class DeliverWebhookHandler
 {
     public static async Task Handle(
-        DeliverWebhook delivery, DispatchCatalog catalog, TargetCaller caller, TargetLimiter limiter, GroupCommit commits,
-        DispatchOptions options, TimeProvider time, PipelineProgress progress, IMessageContext context, CancellationToken cancellation)
+        DeliverWebhook delivery, DispatchCatalog catalog, TargetCaller caller, TargetLimiter limiter, Breakers breakers,
+        Operations.OperatorNotifications notifications, GroupCommit commits, DispatchOptions options, TimeProvider time,
+        PipelineProgress progress, IMessageContext context, CancellationToken cancellation)
     {
         var attempted = false;
         try
         {
-            attempted = await Deliver(delivery, catalog, caller, limiter, commits, options, time, context.ScheduleAsync, cancellation);
+            attempted = await Deliver(
+                delivery, catalog, caller, limiter, breakers, notifications, commits, options, time, context.ScheduleAsync, cancellation);
         }
         finally
         {
@@ -39,13 +41,14 @@ public static class DeliverWebhookHandler
     }
 
     /// <summary>
-    /// Makes the attempt and records it; false when the target was full and the delivery was put back for later.
-    /// <paramref name="decided"/> is called as soon as that is known (before the call, which may take long).
+    /// Makes the attempt and records it; false when the delivery was put back for later, without an attempt: its target
+    /// was full, or its webhook's breaker is open. <paramref name="decided"/> is called as soon as that is known (before
+    /// the call, which may take long).
     /// </summary>
     internal static async Task<bool> Deliver(
-        DeliverWebhook delivery, DispatchCatalog catalog, TargetCaller caller, TargetLimiter limiter, GroupCommit commits,
-        DispatchOptions options, TimeProvider time, Func<DeliverWebhook, DateTimeOffset, DeliveryOptions?, ValueTask> putBack,
-        CancellationToken cancellation, Action? decided = null)
+        DeliverWebhook delivery, DispatchCatalog catalog, TargetCaller caller, TargetLimiter limiter, Breakers breakers,
+        Operations.OperatorNotifications notifications, GroupCommit commits, DispatchOptions options, TimeProvider time,
+        Func<DeliverWebhook, DateTimeOffset, DeliveryOptions?, ValueTask> putBack, CancellationToken cancellation, Action? decided = null)
     {
         var route = catalog.Find(delivery.WebhookId);
         if (route is null || !route.Definition.Enabled)
@@ -61,9 +64,25 @@ public static class DeliverWebhookHandler
         }
 
         var webhook = route.Definition;
+        var (verdict, until) = breakers.Gate(webhook, time.GetUtcNow());
+        if (verdict == BreakerVerdict.Wait)
+        {
+            // The target is failing: the delivery waits for the breaker's next probe, neither failed nor dropped, and
+            // without spending an attempt.
+            await putBack(delivery, until, null);
+            decided?.Invoke();
+            return false;
+        }
+
+        var probe = verdict == BreakerVerdict.Probe;
         var lease = await limiter.TryEnter(new Uri(webhook.Url), cancellation);
         if (lease is null)
         {
+            if (probe)
+            {
+                breakers.Abandon(webhook.Id);
+            }
+
             // The target has its share of calls in flight: come back shortly (the same attempt, as a durable scheduled
             // message) instead of holding a handler here. Normal flow control, so nothing is logged: Wolverine's own
             // ReScheduleCurrentAsync logs every such step aside as an error.
@@ -81,8 +100,24 @@ public static class DeliverWebhookHandler
         }
 
         var now = time.GetUtcNow();
+        var breaker = breakers.Record(webhook, outcome, probe, now);
         await commits.Commit(async (_, bus) =>
         {
+            if (breaker is not null)
+            {
+                // Definitions records it in the webhook's history, and every host follows it with the definition.
+                if (breaker.Opens)
+                {
+                    await bus.PublishAsync(new OpenBreaker(webhook.Id, breaker.ConsecutiveFailures, breaker.FailingSince, breaker.NextProbeAt, breaker.LastError));
+                }
+                else
+                {
+                    await bus.PublishAsync(new CloseBreaker(webhook.Id));
+                }
+
+                await Notify(bus, notifications.Any ? notifications.Breaker(webhook, breaker, now) : []);
+            }
+
             // The attempt and its outcome go to the commit's ledger (one stream for the batch's attempts); the write still
             // goes to the commit loop of the event's stream, so a redelivery asked meanwhile never races it on the log.
             var id = delivery.DeliveryId;
@@ -94,11 +129,15 @@ public static class DeliverWebhookHandler
             else if (outcome.StatusCode == 410)
             {
                 commits.Record(bus, new DeliveryFailed(id, "The target answered 410 Gone: the webhook is disabled.", now));
-                await bus.PublishAsync(new DisableWebhook(webhook.Id, $"The target answered 410 Gone to delivery {id}."));
+                var reason = $"The target answered 410 Gone to delivery {id}.";
+                await bus.PublishAsync(new DisableWebhook(webhook.Id, reason));
+                await Notify(bus, notifications.Any ? notifications.Disabled(webhook, reason, now) : []);
             }
             else if (outcome.Permanent)
             {
-                commits.Record(bus, new DeliveryFailed(id, $"Not retried: {outcome.Describe(webhook.Name)}", now));
+                var reason = $"Not retried: {outcome.Describe(webhook.Name)}";
+                commits.Record(bus, new DeliveryFailed(id, reason, now));
+                await Notify(bus, notifications.Any ? notifications.DeliveryFailed(webhook, delivery, reason, now) : []);
             }
             else if (RetryPolicy.NextDelay(options, delivery.Attempt, outcome.RetryAfter) is { } delay)
             {
@@ -108,10 +147,21 @@ public static class DeliverWebhookHandler
             }
             else
             {
-                commits.Record(bus, new DeliveryFailed(id, $"Gave up after {delivery.Attempt} attempts: {outcome.Describe(webhook.Name)}", now));
+                var reason = $"Gave up after {delivery.Attempt} attempts: {outcome.Describe(webhook.Name)}";
+                commits.Record(bus, new DeliveryFailed(id, reason, now));
+                await Notify(bus, notifications.Any ? notifications.DeliveryFailed(webhook, delivery, reason, now) : []);
             }
         }, delivery.EventId);
         return true;
+    }
+
+    /// <summary>Operator notifications go out with the commit that records what they tell of (the outbox), or not at all.</summary>
+    private static async ValueTask Notify(IMessageBus bus, IReadOnlyList<Operations.NotifyOperator> notifications)
+    {
+        foreach (var notification in notifications)
+        {
+            await bus.PublishAsync(notification);
+        }
     }
 }
 
@@ -126,16 +176,18 @@ public static class DeliverWebhookHandler
 public static class DeliverWebhooksHandler
 {
     public static async Task Handle(
-        DeliverWebhooks batch, DispatchCatalog catalog, TargetCaller caller, TargetLimiter limiter, GroupCommit commits,
-        DispatchOptions options, TimeProvider time, PipelineProgress progress, BatchedDeliveries batched, IDocumentStore store,
-        IWolverineRuntime runtime, IMessageContext context, CancellationToken cancellation)
+        DeliverWebhooks batch, DispatchCatalog catalog, TargetCaller caller, TargetLimiter limiter, Breakers breakers,
+        Operations.OperatorNotifications notifications, GroupCommit commits, DispatchOptions options, TimeProvider time,
+        PipelineProgress progress, BatchedDeliveries batched, IDocumentStore store, IWolverineRuntime runtime, IMessageContext context,
+        CancellationToken cancellation)
     {
         // A batch handed over by this node's group commit is counted already; one that comes back from the database (its
         // deliveries stepped aside together, or it is recovered) counts from here.
         batched.Add(batch);
         try
         {
-            await Deliver(batch, catalog, caller, limiter, commits, options, time, progress, batched, store, runtime, context, cancellation);
+            await Deliver(
+                batch, new(catalog, caller, limiter, breakers, notifications, commits, options, time), progress, batched, store, runtime, context, cancellation);
         }
         finally
         {
@@ -144,11 +196,16 @@ public static class DeliverWebhooksHandler
         }
     }
 
+    /// <summary>What one delivery of a batch needs (the parameters of <see cref="DeliverWebhookHandler.Deliver"/>).</summary>
+    private sealed record Path(
+        DispatchCatalog Catalog, TargetCaller Caller, TargetLimiter Limiter, Breakers Breakers, Operations.OperatorNotifications Notifications,
+        GroupCommit Commits, DispatchOptions Options, TimeProvider Time);
+
     private static async Task Deliver(
-        DeliverWebhooks batch, DispatchCatalog catalog, TargetCaller caller, TargetLimiter limiter, GroupCommit commits,
-        DispatchOptions options, TimeProvider time, PipelineProgress progress, BatchedDeliveries batched, IDocumentStore store,
+        DeliverWebhooks batch, Path path, PipelineProgress progress, BatchedDeliveries batched, IDocumentStore store,
         IWolverineRuntime runtime, IMessageContext context, CancellationToken cancellation)
     {
+        var time = path.Time;
         var ids = batch.Deliveries.Select(d => d.DeliveryId).ToArray();
         HashSet<Guid> done;
         await using (var session = store.QuerySession())
@@ -216,7 +273,8 @@ public static class DeliverWebhooksHandler
             {
                 if (!done.Contains(delivery.DeliveryId))
                 {
-                    attempted = await DeliverWebhookHandler.Deliver(delivery, catalog, caller, limiter, commits, options, time, (later, at, _) =>
+                    attempted = await DeliverWebhookHandler.Deliver(
+                        delivery, path.Catalog, path.Caller, path.Limiter, path.Breakers, path.Notifications, path.Commits, path.Options, time, (later, at, _) =>
                     {
                         lock (full)
                         {

@@ -63,7 +63,8 @@ public static class WebhookStatsEndpoint
             name, from, to, pending, succeeded, failed, skipped,
             succeeded + failed == 0 ? null : (double)succeeded / (succeeded + failed),
             attempts, percentiles?[0], percentiles?[1], percentiles?[2],
-            series == true ? await Series(route.Definition.Id, from, to, table, database, time, cancellation) : null));
+            series == true ? await Series(route.Definition.Id, from, to, table, database, time, cancellation) : null,
+            (route.Definition.Health ?? Definitions.Contracts.WebhookHealth.Closed).At(time.GetUtcNow())));
     }
 
     private static async Task<IReadOnlyList<StatsBucket>> Series(

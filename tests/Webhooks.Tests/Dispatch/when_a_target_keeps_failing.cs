@@ -1,0 +1,162 @@
+using System.Net;
+using System.Text.Json;
+using Alba;
+using Microsoft.AspNetCore.Http;
+using Webhooks.Client;
+using Webhooks.Definitions.Contracts;
+using Webhooks.Dispatch.Contracts;
+using Webhooks.Tests.Infrastructure;
+using Wolverine.Tracking;
+
+namespace Webhooks.Tests.Dispatch;
+
+/// <summary>
+/// Issue 15: a webhook's circuit breaker. After three failed attempts in a row it opens: its deliveries wait (not
+/// failed, no attempt spent), one probe is made after a cool-down that doubles while probes fail, and a success closes
+/// it. Both changes are in the webhook's history (by <c>system</c>), in its health and stats, and reach the operators'
+/// target as signed notifications. A host of its own, on a database of its own, with a small threshold and cool-down.
+/// </summary>
+[Collection(SharedHost.Name)]
+public sealed class when_a_target_keeps_failing : IAsyncLifetime
+{
+    private const string OperatorSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"; // base64 of 24 bytes
+    private Receiver target = null!;
+    private Receiver operators = null!;
+    private IAlbaHost host = null!;
+    private IWebhooksApi admin = null!;
+    private IWebhooksApi auditor = null!;
+    private volatile bool failing = true;
+
+    public async Task InitializeAsync()
+    {
+        target = await Receiver.Start();
+        target.Respond = (context, _) =>
+        {
+            context.Response.StatusCode = failing ? StatusCodes.Status500InternalServerError : StatusCodes.Status200OK;
+            return Task.CompletedTask;
+        };
+        operators = await Receiver.Start();
+        host = await AppFixture.StartHost(new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Webhooks"] = await TestDatabase.Fresh("breaker"),
+            [$"Webhooks:KeySafe:MasterKeys:{AppFixture.MasterKeyId}"] = AppFixture.MasterKey,
+            ["Webhooks:Dispatch:Breaker:FailureThreshold"] = "3",
+            ["Webhooks:Dispatch:Breaker:CoolDown"] = "00:00:00.400",
+            ["Webhooks:Dispatch:Breaker:MaxCoolDown"] = "00:00:01.600",
+            ["Webhooks:Operations:Targets:oncall:Url"] = operators.Url.ToString(),
+            ["Webhooks:Operations:Targets:oncall:Secret"] = OperatorSecret,
+        });
+        admin = WebhooksClient.Create(host.Server.CreateClient(), TestKeys.Admin);
+        auditor = WebhooksClient.Create(host.Server.CreateClient(), TestKeys.Auditor);
+        await host.ExecuteAndWaitAsync(() => admin.RegisterEventSource(DefinitionsSetup.Application, DefinitionsSetup.EventSource,
+            new RegisterEventSource("Contact", null, "update")));
+        await host.ExecuteAndWaitAsync(() => admin.DefineWebhook(DefinitionsSetup.Webhook("flaky") with { Url = target.Url.ToString() }));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await host.DisposeAsync();
+        await target.DisposeAsync();
+        await operators.DisposeAsync();
+    }
+
+    private async Task<Guid> Published() => (await host.Publish(HttpStatusCode.Accepted)).GetProperty("deliveries")[0].GetProperty("id").GetGuid();
+
+    private List<JsonElement> Notifications(string type) => operators.Requests
+        .Select(r => JsonDocument.Parse(r.Body).RootElement.Clone())
+        .Where(n => n.GetProperty("type").GetString() == type)
+        .ToList();
+
+    [Fact]
+    public async Task it_opens_after_three_failures_deliveries_wait_without_attempts_and_a_successful_probe_closes_it()
+    {
+        var first = await Published();
+
+        var open = await Poll.Until(() => admin.GetWebhook("flaky"), w => w.Health?.Breaker is BreakerStates.Open or BreakerStates.HalfOpen);
+        open.Health!.ConsecutiveFailures.ShouldBeGreaterThanOrEqualTo(3);
+        open.Health.FailingSince.ShouldNotBeNull();
+        open.Health.LastError.ShouldBe("The webhook 'flaky' answered 500 InternalServerError.");
+
+        // While it is open, new deliveries wait: pending, no attempt spent, while probes keep failing.
+        var waiting = new[] { await Published(), await Published() };
+        await Poll.Until(() => admin.GetWebhookHistory("flaky"), h => h.Items.Count(c => c.EventType == "breakerOpened") >= 2,
+            timeout: TimeSpan.FromSeconds(20));
+        foreach (var id in waiting)
+        {
+            var delivery = await auditor.GetDelivery(id);
+            delivery.Status.ShouldBe(DeliveryStatuses.Pending);
+            delivery.Attempts.ShouldBeEmpty("a delivery waiting for the breaker spends no attempt");
+        }
+
+        var history = (await admin.GetWebhookHistory("flaky")).Items.Where(c => c.EventType == "breakerOpened").ToList();
+        history[0].Actor.ShouldBe("system");
+        history[0].Reason!.ShouldContain("failed attempts in a row (the last: The webhook 'flaky' answered 500 InternalServerError.)");
+        var cooldowns = (await admin.GetWebhook("flaky")).Health!;
+        cooldowns.ConsecutiveFailures.ShouldBeGreaterThan(open.Health.ConsecutiveFailures, "each failed probe counts");
+
+        // The target recovers: the next probe succeeds, the breaker closes, the waiting deliveries are made once each.
+        failing = false;
+        foreach (var id in waiting)
+        {
+            var delivered = await Poll.Until(() => auditor.GetDelivery(id), d => d.Status != DeliveryStatuses.Pending, timeout: TimeSpan.FromSeconds(20));
+            delivered.Status.ShouldBe(DeliveryStatuses.Succeeded);
+            delivered.Attempts.Count.ShouldBe(1);
+        }
+
+        (await Poll.Until(() => admin.GetWebhook("flaky"), w => w.Health!.Breaker == BreakerStates.Closed)).Health!.ConsecutiveFailures.ShouldBe(0);
+        (await admin.GetWebhookHistory("flaky")).Items[^1].EventType.ShouldBe("breakerClosed");
+        (await auditor.GetWebhookStats("flaky")).Health!.Breaker.ShouldBe(BreakerStates.Closed);
+        var audit = await Poll.Until(() => auditor.GetAuditLog(), a => a.Items.Any(e => e.Action == "breakerClosed"), timeout: TimeSpan.FromSeconds(30));
+        audit.Items.First(e => e.Action == "breakerOpened").Actor.ShouldBe("system");
+
+        // The operators heard both, signed with their secret.
+        var opened = await Poll.Until(() => Task.FromResult(Notifications("webhook.breakerOpened")), n => n.Count >= 1);
+        opened[0].GetProperty("webhook").GetString().ShouldBe("flaky");
+        opened[0].GetProperty("consecutiveFailures").GetInt32().ShouldBeGreaterThanOrEqualTo(3);
+        opened[0].GetProperty("lastError").GetString()!.ShouldContain("500");
+        var closed = await Poll.Until(() => Task.FromResult(Notifications("webhook.breakerClosed")), n => n.Count == 1);
+        closed[0].GetProperty("webhookId").GetGuid().ShouldBe(open.Id);
+        operators.Requests.ShouldAllBe(r => DispatchSetup.SignedBy(r, OperatorSecret));
+        (await auditor.GetDelivery(first)).Status.ShouldNotBe(DeliveryStatuses.Pending);
+    }
+
+    [Fact]
+    public async Task a_delivery_that_fails_for_good_is_told_to_the_operators()
+    {
+        var id = await Published();
+
+        var failed = await Poll.Until(() => auditor.GetDelivery(id), d => d.Status == DeliveryStatuses.Failed, timeout: TimeSpan.FromSeconds(30));
+
+        failed.Attempts.Count.ShouldBe(4, "the breaker made the last attempt wait for its probe, but spent none");
+        var told = (await Poll.Until(() => Task.FromResult(Notifications("delivery.failed")), n => n.Count == 1)).Single();
+        told.GetProperty("delivery").GetProperty("id").GetGuid().ShouldBe(id);
+        told.GetProperty("delivery").GetProperty("attempts").GetInt32().ShouldBe(4);
+        told.GetProperty("delivery").GetProperty("reason").GetString()!.ShouldStartWith("Gave up after 4 attempts");
+        told.GetProperty("link").GetString()!.ShouldEndWith($"/deliveries/{id}");
+        DispatchSetup.SignedBy(operators.Requests.First(r => r.Text.Contains("delivery.failed", StringComparison.Ordinal)), OperatorSecret).ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task a_429_slows_the_target_down_without_counting_towards_the_breaker()
+    {
+        target.Respond = (context, number) =>
+        {
+            if (number <= 3)
+            {
+                context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                context.Response.Headers.RetryAfter = "1";
+            }
+
+            return Task.CompletedTask;
+        };
+
+        var id = await Published();
+
+        var delivered = await Poll.Until(() => auditor.GetDelivery(id), d => d.Status != DeliveryStatuses.Pending, timeout: TimeSpan.FromSeconds(20));
+        delivered.Status.ShouldBe(DeliveryStatuses.Succeeded);
+        delivered.Attempts.Select(a => a.StatusCode).ShouldBe([429, 429, 429, 200]);
+        (delivered.Attempts[1].At - delivered.Attempts[0].At).ShouldBeGreaterThanOrEqualTo(TimeSpan.FromSeconds(0.9), "Retry-After: 1 was honoured");
+        (await admin.GetWebhookHistory("flaky")).Items.ShouldNotContain(c => c.EventType == "breakerOpened");
+        (await admin.GetWebhook("flaky")).Health!.Breaker.ShouldBe(BreakerStates.Closed);
+    }
+}
