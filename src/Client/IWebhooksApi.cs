@@ -123,9 +123,11 @@ public interface IWebhooksApi
     /// <summary>Enables a webhook (admin role).</summary>
     /// <param name="name">The webhook's name.</param>
     /// <param name="ifMatch">The version you read, if you want the change refused when it moved on.</param>
+    /// <param name="pending">What becomes of the deliveries parked while it was disabled: <c>resume</c> (the default) or <c>fail</c>.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     [Post("/webhooks/{name}/enable")]
-    Task<WebhookDefinition> EnableWebhook(string name, [Header("If-Match")] string? ifMatch = null, CancellationToken cancellationToken = default);
+    Task<WebhookDefinition> EnableWebhook(
+        string name, [Header("If-Match")] string? ifMatch = null, [Query] string? pending = null, CancellationToken cancellationToken = default);
 
     /// <summary>Disables a webhook (admin role).</summary>
     /// <param name="name">The webhook's name.</param>

@@ -149,6 +149,12 @@ public sealed class BreakerOptions
     /// <summary>The cool-down doubles with each failed probe, up to this.</summary>
     public TimeSpan MaxCoolDown { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// A webhook whose target has failed continuously this long (from the first failure of the run that opened its
+    /// breaker, at a failed probe) is disabled by the system; its deliveries are kept. Zero: never.
+    /// </summary>
+    public TimeSpan AutoDisableAfter { get; set; } = TimeSpan.FromDays(5);
+
     /// <summary>The cool-down after <paramref name="failedProbes"/> failed probes: doubled each time, at most <see cref="MaxCoolDown"/>.</summary>
     public TimeSpan CoolDownAfter(int failedProbes) =>
         TimeSpan.FromTicks((long)Math.Min(MaxCoolDown.Ticks, CoolDown.Ticks * Math.Pow(2, Math.Clamp(failedProbes, 0, 30))));
@@ -174,6 +180,11 @@ public sealed class DispatchOptionsValidator : IValidateOptions<DispatchOptions>
         if (options.Breaker.FailureThreshold < 1 || options.Breaker.CoolDown <= TimeSpan.Zero || options.Breaker.MaxCoolDown < options.Breaker.CoolDown)
         {
             problems.Add("Breaker: FailureThreshold must be at least 1, CoolDown positive, and MaxCoolDown at least CoolDown.");
+        }
+
+        if (options.Breaker.AutoDisableAfter < TimeSpan.Zero)
+        {
+            problems.Add("Breaker:AutoDisableAfter must not be negative (zero: never).");
         }
 
         if (options.TrustedCertificateAuthorities is { Length: > 0 } authorities && !File.Exists(authorities))

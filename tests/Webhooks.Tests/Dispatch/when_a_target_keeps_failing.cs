@@ -45,6 +45,7 @@ public sealed class when_a_target_keeps_failing : IAsyncLifetime
             ["Webhooks:Dispatch:Breaker:MaxCoolDown"] = "00:00:06",
             // The last retry well after the breaker opened, so that nothing but probes reaches the target while it is open.
             ["Webhooks:Dispatch:RetrySchedule:2"] = "00:00:01",
+            ["Webhooks:Dispatch:Breaker:AutoDisableAfter"] = "00:00:03",
             ["Webhooks:Operations:Targets:oncall:Url"] = operators.Url.ToString(),
             ["Webhooks:Operations:Targets:oncall:Secret"] = OperatorSecret,
         });
@@ -170,5 +171,77 @@ public sealed class when_a_target_keeps_failing : IAsyncLifetime
         (delivered.Attempts[1].At - delivered.Attempts[0].At).ShouldBeGreaterThanOrEqualTo(TimeSpan.FromSeconds(0.9), "Retry-After: 1 was honoured");
         (await admin.GetWebhookHistory("flaky")).Items.ShouldNotContain(c => c.EventType == "breakerOpened");
         (await admin.GetWebhook("flaky")).Health!.Breaker.ShouldBe(BreakerStates.Closed);
+    }
+
+    [Fact]
+    public async Task a_target_failing_for_too_long_disables_its_webhook_keeping_its_deliveries_which_the_enabling_resumes()
+    {
+        // Deliveries keep coming while the target fails: the probe after AutoDisableAfter (3 s here) disables the webhook.
+        var published = new List<Guid>();
+        var disabled = await Poll.Until(async () =>
+        {
+            published.Add(await Published());
+            return await admin.GetWebhook("flaky");
+        }, w => !w.Enabled, timeout: TimeSpan.FromSeconds(30), every: TimeSpan.FromMilliseconds(400));
+
+        disabled.DisabledReason!.ShouldStartWith("Disabled by the system: its target has been failing since");
+        var change = (await admin.GetWebhookHistory("flaky")).Items.Last(c => c.EventType == "disabled");
+        change.Actor.ShouldBe("system");
+        var told = (await Poll.Until(() => Task.FromResult(Notifications("webhook.disabled")), n => n.Count == 1)).Single();
+        told.GetProperty("reason").GetString().ShouldBe(disabled.DisabledReason);
+
+        // Its deliveries are kept: those still waiting for a probe park when they come due, saying why (a disabled webhook
+        // gets no new deliveries).
+        var parked = await Poll.Until(
+            async () => (await Task.WhenAll(published.Select(id => auditor.GetDelivery(id)))).Where(d => d.Reason?.StartsWith("Waiting", StringComparison.Ordinal) == true).ToList(),
+            p => p.Count > 0, timeout: TimeSpan.FromSeconds(20));
+        parked[0].Status.ShouldBe(DeliveryStatuses.Pending);
+        parked[0].Reason!.ShouldStartWith("Waiting: the webhook is disabled (Disabled by the system");
+        parked[0].Attempts.ShouldBeEmpty();
+
+        // The target is back and the admin enables it: they are made, once each, the breaker starting closed.
+        failing = false;
+        var enabled = await admin.EnableWebhook("flaky");
+        enabled.Health!.Breaker.ShouldBe(BreakerStates.Closed);
+        foreach (var waited in parked)
+        {
+            var delivery = await Poll.Until(() => auditor.GetDelivery(waited.Id), d => d.Status != DeliveryStatuses.Pending, timeout: TimeSpan.FromSeconds(20));
+            delivery.Status.ShouldBe(DeliveryStatuses.Succeeded);
+            delivery.Attempts.Count.ShouldBe(1);
+        }
+
+        (await admin.GetWebhookHistory("flaky")).Items[^1].Reason.ShouldBe("Its parked deliveries resume.");
+    }
+
+    [Fact]
+    public async Task an_enabling_may_fail_the_parked_deliveries_instead()
+    {
+        // The webhook is disabled while a delivery's first attempt is in flight; its retry, due after, parks.
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        target.Respond = async (context, _) =>
+        {
+            arrived.TrySetResult();
+            await release.Task;
+            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+        };
+        var id = await Published();
+        await arrived.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await host.ExecuteAndWaitAsync(() => admin.DisableWebhook("flaky", reason: "maintenance"));
+        release.SetResult();
+        var parked = await Poll.Until(() => auditor.GetDelivery(id), d => d.Reason is not null);
+        parked.Reason!.ShouldStartWith("Waiting: the webhook is disabled (maintenance)");
+        parked.Attempts.Count.ShouldBe(1);
+
+        var refused = await Should.ThrowAsync<Refit.ValidationApiException>(() => admin.EnableWebhook("flaky", pending: "later"));
+        refused.Content!.Errors["pending"].Single().ShouldBe("pending must be one of: resume, fail.");
+
+        await admin.EnableWebhook("flaky", pending: PendingOnEnable.Fail);
+
+        var failed = await Poll.Until(() => auditor.GetDelivery(id), d => d.Status != DeliveryStatuses.Pending);
+        failed.Status.ShouldBe(DeliveryStatuses.Failed);
+        failed.Reason!.ShouldStartWith("Failed when admin enabled the webhook again (pending=fail)");
+        failed.Attempts.Count.ShouldBe(1);
+        target.Requests.Count.ShouldBe(1);
     }
 }

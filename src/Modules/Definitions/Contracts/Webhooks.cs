@@ -144,6 +144,30 @@ public sealed record OpenBreaker(
 /// <summary>From Dispatch: a probe succeeded; the breaker closes and the waiting deliveries go. Recorded by <c>system</c>.</summary>
 public sealed record CloseBreaker(Guid WebhookId);
 
+/// <summary>What becomes of a webhook's parked deliveries (those that came due while it was disabled) when it is enabled.</summary>
+public static class PendingOnEnable
+{
+    /// <summary>They are made now, with their own webhook-id, and retried as usual (the default).</summary>
+    public const string Resume = "resume";
+
+    /// <summary>They fail, saying why (recoverable later with <c>POST /webhooks/{name}/recover</c>).</summary>
+    public const string Fail = "fail";
+
+    /// <summary>Both choices.</summary>
+    public static IReadOnlyList<string> All { get; } = [Resume, Fail];
+}
+
+/// <summary>
+/// Published (outbox) with a webhook's enabling: Dispatch resumes or fails its parked deliveries, as
+/// <paramref name="Pending"/> says, once it knows the webhook at <paramref name="Version"/> (enabled).
+/// </summary>
+/// <param name="WebhookId">The webhook.</param>
+/// <param name="Version">Its version after the enabling.</param>
+/// <param name="Pending">One of <see cref="PendingOnEnable.All"/>.</param>
+/// <param name="Actor">Who enabled it.</param>
+/// <param name="Pass">1, then 2 a few seconds later (a delivery parked while the first pass ran is taken by the second).</param>
+public sealed record ParkedDeliveriesOnEnable(Guid WebhookId, long Version, string Pending, string Actor, int Pass = 1);
+
 /// <summary>A field's value before and after a change (as text; null when unset).</summary>
 /// <param name="Field">The field, as named in the API.</param>
 /// <param name="From">Its value before.</param>

@@ -42,7 +42,8 @@ public sealed record WebhookUpdated(
     Guid? KeySafeKeyId, string Url, string PayloadFormat, string PostMode, string? TriggerExpression,
     IReadOnlyList<FieldChange> Changes, string Actor, DateTimeOffset At, WebhookSettings? Settings = null);
 
-public sealed record WebhookEnabled(Guid WebhookId, string Actor, DateTimeOffset At);
+/// <summary>Enabled; <paramref name="Pending"/>: what became of its parked deliveries (null in events before parking existed).</summary>
+public sealed record WebhookEnabled(Guid WebhookId, string Actor, DateTimeOffset At, string? Pending = null);
 
 /// <summary>Disabled by an admin, or by the system (actor "system") e.g. after the target answered 410 Gone.</summary>
 public sealed record WebhookDisabled(Guid WebhookId, string? Reason, string Actor, DateTimeOffset At);

@@ -135,7 +135,13 @@ public static class WebhookHistoryEndpoint
                 .Where(f => f.Value is not null || !WebhookSettings.FieldNames.Contains(f.Field)) // the settings a definition has
                 .Select(f => new FieldChange(f.Field, null, f.Value)).ToList(), null),
         WebhookUpdated u => new("updated", u.Actor, u.Name, u.Changes, null),
-        WebhookEnabled en => new("enabled", en.Actor, null, [new FieldChange("enabled", "false", "true")], null),
+        WebhookEnabled en => new("enabled", en.Actor, null, [new FieldChange("enabled", "false", "true")],
+            en.Pending switch
+            {
+                PendingOnEnable.Resume => "Its parked deliveries resume.",
+                PendingOnEnable.Fail => "Its parked deliveries fail (recoverable).",
+                _ => null,
+            }),
         WebhookDisabled dis => new("disabled", dis.Actor, null, [new FieldChange("enabled", "true", "false")], dis.Reason),
         WebhookSigningSecretRotated r => new("signingSecretRotated", r.Actor, null, [new FieldChange("signingSecret", null, null)], null),
         WebhookDeleted del => new("deleted", del.Actor, del.Name, [], null),

@@ -112,7 +112,8 @@ public sealed record Webhook
 
     public Webhook Apply(WebhookBreakerClosed e) => this with { Health = WebhookHealth.Closed };
 
-    public Webhook Apply(WebhookEnabled e) => this with { Enabled = true, DisabledReason = null, UpdatedAt = e.At };
+    /// <summary>Enabled again: its target gets a fresh start (the breaker closed), as the admin presumably fixed what failed.</summary>
+    public Webhook Apply(WebhookEnabled e) => this with { Enabled = true, DisabledReason = null, Health = WebhookHealth.Closed, UpdatedAt = e.At };
 
     public Webhook Apply(WebhookDisabled e) => this with { Enabled = false, DisabledReason = e.Reason, UpdatedAt = e.At };
 

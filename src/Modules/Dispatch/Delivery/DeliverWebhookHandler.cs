@@ -51,13 +51,26 @@ public static class DeliverWebhookHandler
         Func<DeliverWebhook, DateTimeOffset, DeliveryOptions?, ValueTask> putBack, CancellationToken cancellation, Action? decided = null)
     {
         var route = catalog.Find(delivery.WebhookId);
-        if (route is null || !route.Definition.Enabled)
+        if (route is null)
         {
             decided?.Invoke();
-            var reason = route is null ? "The webhook was deleted before the delivery succeeded." : "The webhook is disabled.";
             await commits.Commit((_, bus) =>
             {
-                commits.Record(bus, new DeliveryFailed(delivery.DeliveryId, reason, time.GetUtcNow()));
+                commits.Record(bus, new DeliveryFailed(delivery.DeliveryId, "The webhook was deleted before the delivery succeeded.", time.GetUtcNow()));
+                return ValueTask.CompletedTask;
+            }, delivery.EventId);
+            return true;
+        }
+
+        if (!route.Definition.Enabled)
+        {
+            // Kept, not failed (issue 15): it waits in the log, without a message of its own, until the webhook is enabled.
+            decided?.Invoke();
+            var reason = $"Waiting: the webhook is disabled{(route.Definition.DisabledReason is { } why ? $" ({why})" : "")}. " +
+                "Enabling it resumes this delivery, or fails it, as the enabling chooses.";
+            await commits.Commit((_, bus) =>
+            {
+                commits.Record(bus, new DeliveryParked(delivery.DeliveryId, delivery.Attempt, reason, time.GetUtcNow()));
                 return ValueTask.CompletedTask;
             }, delivery.EventId);
             return true;
@@ -116,6 +129,11 @@ public static class DeliverWebhookHandler
                 }
 
                 await Notify(bus, notifications.Any ? notifications.Breaker(webhook, breaker, now) : []);
+                if (breaker.DisableReason is { } disabled)
+                {
+                    await bus.PublishAsync(new DisableWebhook(webhook.Id, disabled));
+                    await Notify(bus, notifications.Any ? notifications.Disabled(webhook, disabled, now) : []);
+                }
             }
 
             // The attempt and its outcome go to the commit's ledger (one stream for the batch's attempts); the write still

@@ -28,6 +28,12 @@ public sealed record DeliverySucceeded(Guid DeliveryId, DateTimeOffset At);
 
 public sealed record DeliveryFailed(Guid DeliveryId, string Reason, DateTimeOffset At);
 
+/// <summary>
+/// The delivery came due while its webhook was disabled: it waits, pending, without a message of its own, until the
+/// webhook is enabled (which resumes or fails it, as the enabling chose).
+/// </summary>
+public sealed record DeliveryParked(Guid DeliveryId, int NextAttempt, string Reason, DateTimeOffset At);
+
 /// <summary>The webhook's trigger could not be evaluated for the event (or did not parse): not called, and why.</summary>
 public sealed record DeliverySkipped(Guid DeliveryId, Guid EventId, Guid WebhookId, string Webhook, string PostMode, string Reason, DateTimeOffset At);
 

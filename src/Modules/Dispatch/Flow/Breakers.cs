@@ -18,7 +18,9 @@ public enum BreakerVerdict
 }
 
 /// <summary>A change of a webhook's breaker this host asks for, with what it says.</summary>
-public sealed record BreakerChange(bool Opens, int ConsecutiveFailures, DateTimeOffset FailingSince, DateTimeOffset NextProbeAt, string? LastError);
+/// <param name="DisableReason">When the target has been failing for <see cref="BreakerOptions.AutoDisableAfter"/>: why the webhook is disabled.</param>
+public sealed record BreakerChange(
+    bool Opens, int ConsecutiveFailures, DateTimeOffset FailingSince, DateTimeOffset NextProbeAt, string? LastError, string? DisableReason = null);
 
 /// <summary>
 /// Each webhook's circuit breaker (issue 15), for async deliveries. Whether it is open is the webhook's own state (its
@@ -106,7 +108,12 @@ public sealed class Breakers(DispatchOptions options)
 
                     var failures = health.ConsecutiveFailures + 1;
                     var coolDown = Options.CoolDownAfter(Math.Max(1, failures - Options.FailureThreshold));
-                    return new BreakerChange(true, failures, health.FailingSince ?? streak.Since.Value, now + coolDown, error);
+                    var since = health.FailingSince ?? streak.Since.Value;
+                    var disable = Options.AutoDisableAfter > TimeSpan.Zero && now - since >= Options.AutoDisableAfter
+                        ? $"Disabled by the system: its target has been failing since {since.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC " +
+                          $"({failures} failed attempts in a row, the last: {error}). Its deliveries wait; enabling it resumes them."
+                        : null;
+                    return new BreakerChange(true, failures, since, now + coolDown, error, disable);
                 }
 
                 // Asked already, and the definition saying so is on its way: once is enough.

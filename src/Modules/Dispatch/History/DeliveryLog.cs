@@ -22,6 +22,9 @@ public sealed class DeliveryLog
     /// <summary>How long the latest call took (a column, for the overview's and the statistics' latency).</summary>
     public long? DurationMs { get; set; }
 
+    /// <summary>Waiting for its disabled webhook to be enabled (no message of its own meanwhile).</summary>
+    public bool Parked { get; set; }
+
     /// <summary>How many calls were made (a column, for the statistics).</summary>
     public int AttemptCount { get; set; }
 
@@ -73,6 +76,7 @@ public sealed partial class DeliveryLogProjection : MultiStreamProjection<Delive
         Identity<DeliverySucceeded>(e => e.DeliveryId);
         Identity<DeliveryFailed>(e => e.DeliveryId);
         Identity<DeliveryRedeliveryRequested>(e => e.DeliveryId);
+        Identity<DeliveryParked>(e => e.DeliveryId);
     }
 
     public static DeliveryLog Create(DeliveryScheduled e) => new()
@@ -119,11 +123,21 @@ public sealed partial class DeliveryLogProjection : MultiStreamProjection<Delive
         log.Status = DeliveryStatuses.Failed;
         log.Reason = e.Reason;
         log.NextAttemptAt = null;
+        log.Parked = false;
     }
 
     public static void Apply(DeliveryRedeliveryRequested e, DeliveryLog log)
     {
         log.Status = DeliveryStatuses.Pending;
         log.Reason = null;
+        log.Parked = false;
+    }
+
+    public static void Apply(DeliveryParked e, DeliveryLog log)
+    {
+        log.Status = DeliveryStatuses.Pending;
+        log.Reason = e.Reason;
+        log.NextAttemptAt = null;
+        log.Parked = true;
     }
 }

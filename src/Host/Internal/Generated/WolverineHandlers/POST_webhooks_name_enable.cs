@@ -39,7 +39,8 @@ namespace Internal.Generated.WolverineHandlers
             }
 
             var ifMatch = ReadSingleHeaderValue(httpContext, "If-Match");
-            var problemDetails1 = Webhooks.Definitions.Hooks.EnableWebhookEndpoint.Validate(ifMatch);
+            var pending = httpContext.Request.Query["pending"];
+            var problemDetails1 = Webhooks.Definitions.Hooks.EnableWebhookEndpoint.Validate(ifMatch, pending);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
             {
@@ -49,7 +50,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await Webhooks.Definitions.Hooks.EnableWebhookEndpoint.Post(name, ifMatch, ((Marten.IQuerySession)documentSession), messageContext, httpContext.User, httpContext.Response, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await Webhooks.Definitions.Hooks.EnableWebhookEndpoint.Post(name, ifMatch, pending, ((Marten.IQuerySession)documentSession), messageContext, httpContext.User, httpContext.Response, httpContext.RequestAborted).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session

@@ -1,0 +1,66 @@
+using Marten;
+using Webhooks.Definitions.Contracts;
+using Webhooks.Dispatch.Batching;
+using Webhooks.Dispatch.Delivery;
+using Webhooks.Dispatch.Routing;
+using Wolverine;
+
+namespace Webhooks.Dispatch.History;
+
+/// <summary>
+/// A webhook was enabled (issue 15): the deliveries parked while it was disabled are made again now, with their own
+/// webhook-id (<see cref="Redeliveries"/>), or failed with the reason, as the enabling chose. Waits until this node
+/// knows the webhook enabled (else a resumed delivery would park again); a second pass a few seconds later takes a
+/// delivery that was parking while the first one ran.
+/// </summary>
+public static class ParkedDeliveriesHandler
+{
+    public static readonly TimeSpan SecondPass = TimeSpan.FromSeconds(5);
+
+    public static async Task Handle(
+        ParkedDeliveriesOnEnable enabled, DispatchCatalog catalog, IDocumentStore store, Redeliveries redeliveries, GroupCommit commits,
+        TimeProvider time, IMessageContext context, CancellationToken cancellation)
+    {
+        var route = catalog.Find(enabled.WebhookId);
+        if (route is null)
+        {
+            return;
+        }
+
+        if (route.Definition.Version < enabled.Version)
+        {
+            await context.ScheduleAsync(enabled, time.GetUtcNow().AddMilliseconds(250));
+            return;
+        }
+
+        await using var session = store.QuerySession();
+        var parked = await session.QueryAsync<DeliveryLog>(
+            "where data ->> 'webhookId' = ? and (data ->> 'parked')::boolean order by id", cancellation, enabled.WebhookId.ToString());
+        foreach (var chunk in parked.Chunk(GroupCommit.MaxBatch))
+        {
+            if (enabled.Pending == PendingOnEnable.Fail)
+            {
+                var now = time.GetUtcNow();
+                await Task.WhenAll(chunk.GroupBy(d => d.EventId).Select(stream => commits.Commit((_, bus) =>
+                {
+                    foreach (var delivery in stream)
+                    {
+                        commits.Record(bus, new DeliveryFailed(delivery.Id,
+                            $"Failed when {enabled.Actor} enabled the webhook again (pending=fail); recover it with POST /webhooks/{{name}}/recover.", now));
+                    }
+
+                    return ValueTask.CompletedTask;
+                }, stream.Key)));
+            }
+            else
+            {
+                await redeliveries.Redeliver(chunk, enabled.Actor, session, cancellation);
+            }
+        }
+
+        if (enabled.Pass == 1)
+        {
+            await context.ScheduleAsync(enabled with { Pass = 2 }, time.GetUtcNow() + SecondPass);
+        }
+    }
+}
