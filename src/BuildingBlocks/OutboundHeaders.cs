@@ -19,6 +19,13 @@ public static class OutboundHeaders
 
     public const string ReservedPrefix = "webhook-";
 
+    /// <summary>The content's own headers (<c>Content-*</c> and the few others .NET keeps with the content): set by the call.</summary>
+    private static readonly string[] ContentHeaders = ["Expires", "Allow", "Last-Modified"];
+
+    /// <summary>Headers whose value is a credential: never a literal in a definition, and redacted wherever recorded.</summary>
+    public static bool Credential(string name) =>
+        name.Equals("Authorization", StringComparison.OrdinalIgnoreCase) || name.Equals("Cookie", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Why <paramref name="name"/> cannot be added to a call, or null when it can.</summary>
     public static string? NameProblem(string? name)
     {
@@ -35,6 +42,11 @@ public static class OutboundHeaders
         if (name.StartsWith(ReservedPrefix, StringComparison.OrdinalIgnoreCase))
         {
             return $"'{name}' is reserved: the webhook-* headers carry the delivery's id, time and signature.";
+        }
+
+        if (name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase) || ContentHeaders.Contains(name, StringComparer.OrdinalIgnoreCase))
+        {
+            return $"'{name}' is reserved: it describes the body, which the call sets itself.";
         }
 
         return Reserved.FirstOrDefault(r => r.Equals(name, StringComparison.OrdinalIgnoreCase)) is { } reserved

@@ -75,6 +75,27 @@ public sealed class BreakerTests
     }
 
     [Fact]
+    public void before_the_definition_catches_up_a_failed_probe_allows_no_second_and_a_successful_one_lets_deliveries_go()
+    {
+        var breakers = new Breakers(Options);
+        var webhook = Open(3, Now);
+        breakers.Gate(webhook, Now).Verdict.ShouldBe(BreakerVerdict.Probe);
+        breakers.Record(webhook, Answer(500), true, Now).ShouldNotBeNull();
+        // The definition still says the old probe time: this host waits for the one it asked for.
+        var (verdict, until) = breakers.Gate(webhook, Now.AddSeconds(1));
+        verdict.ShouldBe(BreakerVerdict.Wait);
+        until.ShouldBeGreaterThanOrEqualTo(Now.AddSeconds(20));
+
+        breakers.Gate(webhook, Now.AddSeconds(21)).Verdict.ShouldBe(BreakerVerdict.Probe);
+        breakers.Record(webhook, Answer(200), true, Now.AddSeconds(21)).ShouldNotBeNull().Opens.ShouldBeFalse();
+        breakers.Gate(webhook, Now.AddSeconds(21)).Verdict.ShouldBe(BreakerVerdict.Go, "its probe succeeded; the definition saying so is on its way");
+
+        // Once the definition says closed, the count starts afresh: one failure does not reopen it.
+        breakers.Record(Closed, Answer(500), false, Now.AddSeconds(22)).ShouldBeNull();
+        breakers.Record(Closed, Answer(500), false, Now.AddSeconds(23)).ShouldBeNull();
+    }
+
+    [Fact]
     public void an_abandoned_probe_lets_the_next_delivery_probe()
     {
         var breakers = new Breakers(Options);

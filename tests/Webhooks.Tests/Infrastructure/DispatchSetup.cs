@@ -19,7 +19,7 @@ public static class DispatchSetup
     /// <summary>A webhook to a receiver, known to Dispatch once this returns.</summary>
     public static async Task<WebhookDefinition> Hook(
         this AppFixture fixture, string name, Uri url, string postMode = PostModes.Async, string format = PayloadFormats.Json,
-        Guid? keyId = null, string? trigger = null)
+        Guid? keyId = null, string? trigger = null, Guid? authenticationKeyId = null)
     {
         WebhookDefinition webhook = null!;
         await fixture.Host.ExecuteAndWaitAsync(async () => webhook = await fixture.DefinedWebhook(DefinitionsSetup.Webhook(name) with
@@ -28,6 +28,7 @@ public static class DispatchSetup
             PostMode = postMode,
             PayloadFormat = format,
             KeySafeKeyId = keyId,
+            Authentication = authenticationKeyId is null ? null : new WebhookAuthentication(authenticationKeyId),
             TriggerExpression = trigger,
         }));
         return webhook;

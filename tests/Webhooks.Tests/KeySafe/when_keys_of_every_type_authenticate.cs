@@ -31,7 +31,7 @@ public sealed class when_keys_of_every_type_authenticate(AppFixture fixture) : R
     {
         var key = await KeySafe.CreateKey(new CreateKey("crm token", KeyTypes.Bearer, null, null, null, Token: "tok-8d2f1a"));
         key.Type.ShouldBe(KeyTypes.Bearer);
-        await Fixture.Hook("bearer", Receiver.Url, keyId: key.Id);
+        await Fixture.Hook("bearer", Receiver.Url, authenticationKeyId: key.Id);
 
         var delivery = await Delivered();
 
@@ -47,7 +47,7 @@ public sealed class when_keys_of_every_type_authenticate(AppFixture fixture) : R
         var key = await KeySafe.CreateKey(new CreateKey("crm api key", KeyTypes.ApiKeyHeader, null, null, null, HeaderName: "X-Api-Key", Value: "ak-55e0c1b7"));
         key.HeaderName.ShouldBe("X-Api-Key");
         Receiver.Respond = (context, _) => context.Response.WriteAsync($"you sent {context.Request.Headers["X-Api-Key"]}");
-        await Fixture.Hook("api-key", Receiver.Url, keyId: key.Id);
+        await Fixture.Hook("api-key", Receiver.Url, authenticationKeyId: key.Id);
 
         var delivery = await Delivered();
 
@@ -88,7 +88,7 @@ public sealed class when_keys_of_every_type_authenticate(AppFixture fixture) : R
         key.TokenUrl.ShouldBe(authority.Url.ToString());
         key.ClientId.ShouldBe("webhooks client");
         key.Scope.ShouldBe("hooks.write");
-        await Fixture.Hook("oauth", Receiver.Url, keyId: key.Id);
+        await Fixture.Hook("oauth", Receiver.Url, authenticationKeyId: key.Id);
 
         (await Delivered()).Status.ShouldBe(DeliveryStatuses.Succeeded);
         (await Delivered()).Status.ShouldBe(DeliveryStatuses.Succeeded);
@@ -118,7 +118,7 @@ public sealed class when_keys_of_every_type_authenticate(AppFixture fixture) : R
         var key = await KeySafe.CreateKey(new CreateKey(
             "refused oauth", KeyTypes.OAuth2ClientCredentials, null, null, null,
             TokenUrl: authority.Url.ToString(), ClientId: "c", ClientSecret: "cs-wrong-77"));
-        await Fixture.Hook("oauth-refused", Receiver.Url, keyId: key.Id);
+        await Fixture.Hook("oauth-refused", Receiver.Url, authenticationKeyId: key.Id);
 
         var answer = await Host.Publish(HttpStatusCode.Accepted);
         var id = answer.GetProperty("deliveries")[0].GetProperty("id").GetGuid();
@@ -140,7 +140,7 @@ public sealed class when_keys_of_every_type_authenticate(AppFixture fixture) : R
         key.Certificate!.Subject.ShouldBe("CN=webhooks-client-one");
         key.Certificate.Issuer.ShouldBe("CN=Webhooks Test Authority");
         key.Certificate.Thumbprint.Length.ShouldBe(64);
-        await Fixture.Hook("mtls", tls.Url, keyId: key.Id);
+        await Fixture.Hook("mtls", tls.Url, authenticationKeyId: key.Id);
 
         await Host.Publish(HttpStatusCode.Accepted);
         (await tls.WaitFor(1)).Single().ClientCertificate.ShouldBe("CN=webhooks-client-one");
@@ -165,6 +165,26 @@ public sealed class when_keys_of_every_type_authenticate(AppFixture fixture) : R
         var request = (await tls.WaitFor(1)).Single();
         request.ClientCertificate.ShouldBeNull();
         request.Header("Authorization").ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task hornbills_keysafekeyid_takes_httpbasic_keys_only_and_the_others_go_in_authentication()
+    {
+        var key = await KeySafe.CreateKey(new CreateKey("not basic", KeyTypes.Bearer, null, null, null, Token: "t"));
+        var admin = Fixture.Client(TestKeys.Admin);
+
+        var refused = await Should.ThrowAsync<Refit.ValidationApiException>(() => admin.DefineWebhook(
+            DefinitionsSetup.Webhook("hornbill-form") with { KeySafeKeyId = key.Id }));
+        refused.Content!.Errors["keySafeKeyId"].Single().ShouldStartWith("The KeySafe key 'not basic' is of type bearer; keySafeKeyId takes httpBasic keys");
+        var basic = await Fixture.CreatedKey();
+        var both = await Should.ThrowAsync<Refit.ValidationApiException>(() => admin.DefineWebhook(
+            DefinitionsSetup.Webhook("both") with { KeySafeKeyId = basic.Id, Authentication = new(key.Id) }));
+        both.Content!.Errors["authentication"].Single().ShouldContain("not both");
+
+        var defined = await admin.DefineWebhook(DefinitionsSetup.Webhook("richer") with { Authentication = new(key.Id) });
+        defined.Authentication!.KeySafeKeyId.ShouldBe(key.Id);
+        defined.KeySafeKeyId.ShouldBeNull();
+        (await Should.ThrowAsync<Refit.ApiException>(() => KeySafe.DeleteKey(key.Id))).StatusCode.ShouldBe(HttpStatusCode.Conflict);
     }
 
     [Fact]

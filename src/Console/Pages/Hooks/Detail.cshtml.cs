@@ -46,7 +46,7 @@ public sealed class WebhookDetailModel(ConsoleApi console) : ConsolePage(console
         Webhook = AsOf is { } then ? await Try(() => Api.GetWebhook(Name, then, cancellation)) : current;
         var keys = await Try(() => Api.ListKeys(limit: 500, cancellationToken: cancellation));
         KeyNames = keys?.Items.ToDictionary(k => k.Id, k => k.Name) ?? [];
-        if (Webhook?.KeySafeKeyId is { } keyId)
+        if (Webhook?.AuthenticationKeyId is { } keyId)
         {
             KeyName = KeyNames.GetValueOrDefault(keyId) ?? $"a deleted key ({keyId})";
         }

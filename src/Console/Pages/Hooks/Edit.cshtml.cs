@@ -59,10 +59,13 @@ public sealed class WebhookForm
             }
         }
 
+        // One select for both fields: an httpBasic key is Hornbill's keySafeKeyId, any other type goes as authentication.
+        var chosen = keys.FirstOrDefault(k => k.Id == KeySafeKeyId);
+        var hornbill = KeySafeKeyId is not null && (chosen is null || chosen.Type == KeyTypes.HttpBasic);
         return (new DefineWebhook(
-            Name?.Trim(), string.IsNullOrWhiteSpace(Description) ? null : Description, Application, EventSource, Enabled, KeySafeKeyId, Url?.Trim(),
-            PayloadFormat, PostMode, string.IsNullOrWhiteSpace(TriggerExpression) ? null : TriggerExpression,
-            headers.Count == 0 ? null : headers), null);
+            Name?.Trim(), string.IsNullOrWhiteSpace(Description) ? null : Description, Application, EventSource, Enabled,
+            hornbill ? KeySafeKeyId : null, Url?.Trim(), PayloadFormat, PostMode, string.IsNullOrWhiteSpace(TriggerExpression) ? null : TriggerExpression,
+            headers.Count == 0 ? null : headers, KeySafeKeyId is not null && !hornbill ? new WebhookAuthentication(KeySafeKeyId) : null), null);
     }
 
     /// <summary>Headers as the form writes them, KeySafe-held values by their key's name.</summary>
@@ -78,7 +81,7 @@ public sealed class WebhookForm
         Application = w.Application,
         EventSource = w.EventSource,
         Enabled = w.Enabled,
-        KeySafeKeyId = w.KeySafeKeyId,
+        KeySafeKeyId = w.AuthenticationKeyId,
         Url = w.Url,
         PayloadFormat = w.PayloadFormat,
         PostMode = w.PostMode,

@@ -40,8 +40,16 @@ public sealed class KeyDetailModel(ConsoleApi console) : ConsolePage(console)
         await After("details", Try(() => Api.UpdateKey(Id,
             new UpdateKey(Form.Name?.Trim(), Form.Description ?? "", Format.Lines(Form.AllowedOrigins)), cancellation)), "saved", cancellation);
 
-    public async Task<IActionResult> OnPostSecretAsync(CancellationToken cancellation) =>
-        await After("secret", Try(async () => await Api.RotateKeySecret(Id, Form.Credential((await Api.GetKey(Id, cancellation)).Type), cancellation)), "rotated", cancellation);
+    public async Task<IActionResult> OnPostSecretAsync(CancellationToken cancellation)
+    {
+        if (Form.FileTooLarge() is { } tooLarge)
+        {
+            Problem = tooLarge;
+            return await Failed("secret", cancellation);
+        }
+
+        return await After("secret", Try(async () => await Api.RotateKeySecret(Id, Form.Credential((await Api.GetKey(Id, cancellation)).Type), cancellation)), "rotated", cancellation);
+    }
 
     public async Task<IActionResult> OnPostDeleteAsync(CancellationToken cancellation)
     {

@@ -35,10 +35,7 @@ public static class PostModes
 /// <param name="Application">The application whose events it follows (must be in the catalog).</param>
 /// <param name="EventSource">The application's event source (must be in the catalog).</param>
 /// <param name="Enabled">Whether it is called; true when absent.</param>
-/// <param name="KeySafeKeyId">
-/// The KeySafe key to authenticate with, if the target needs it: any type (httpBasic, as in Hornbill, or bearer,
-/// apiKeyHeader, oauth2ClientCredentials, mtls).
-/// </param>
+/// <param name="KeySafeKeyId">The KeySafe key (type httpBasic) to authenticate with, as Hornbill's form offers it.</param>
 /// <param name="Url">The target: an absolute http or https URL, without credentials in it.</param>
 /// <param name="PayloadFormat"><see cref="PayloadFormats.Json"/> or <see cref="PayloadFormats.Xml"/>.</param>
 /// <param name="PostMode">One of <see cref="PostModes.All"/>.</param>
@@ -48,6 +45,10 @@ public static class PostModes
 /// value kept sealed in KeySafe (a bearer key's token or an apiKeyHeader key's value). At most 20; the headers every call
 /// sets (<c>webhook-*</c>, <c>Content-Type</c>, <c>Host</c>, <c>User-Agent</c>, hop-by-hop ones, <c>Authorization</c> when the
 /// webhook's key sets it) are refused.
+/// </param>
+/// <param name="Authentication">
+/// A KeySafe key of any type to authenticate with (<c>{"keySafeKeyId": "..."}</c>): the richer types than Hornbill's
+/// httpBasic (bearer, apiKeyHeader, oauth2ClientCredentials, mtls). Instead of <paramref name="KeySafeKeyId"/>.
 /// </param>
 public sealed record DefineWebhook(
     string? Name,
@@ -60,7 +61,15 @@ public sealed record DefineWebhook(
     string? PayloadFormat,
     string? PostMode,
     string? TriggerExpression,
-    IReadOnlyDictionary<string, HeaderValue>? Headers = null);
+    IReadOnlyDictionary<string, HeaderValue>? Headers = null,
+    WebhookAuthentication? Authentication = null);
+
+/// <summary>
+/// How a webhook authenticates beyond Hornbill's HTTP Basic: a KeySafe key of any type (bearer, apiKeyHeader,
+/// oauth2ClientCredentials, mtls, or httpBasic too). Instead of <c>keySafeKeyId</c>, not beside it.
+/// </summary>
+/// <param name="KeySafeKeyId">The KeySafe key.</param>
+public sealed record WebhookAuthentication(Guid? KeySafeKeyId);
 
 /// <summary>A webhook's definition as the API shows it and as other modules receive it.</summary>
 /// <param name="Id">Its id (a deleted webhook's name may be reused by a new webhook with a new id).</param>
@@ -80,6 +89,7 @@ public sealed record DefineWebhook(
 /// <param name="UpdatedAt">When it last changed.</param>
 /// <param name="Headers">Its custom headers (values held in KeySafe are shown as their key reference only).</param>
 /// <param name="Health">Its target's health as the circuit breaker sees it (absent: closed, never opened).</param>
+/// <param name="Authentication">The KeySafe key of any type it authenticates with, when not Hornbill's <c>keySafeKeyId</c>.</param>
 public sealed record WebhookDefinition(
     Guid Id,
     string Name,
@@ -97,7 +107,12 @@ public sealed record WebhookDefinition(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
     IReadOnlyDictionary<string, HeaderValue>? Headers = null,
-    WebhookHealth? Health = null);
+    WebhookHealth? Health = null,
+    WebhookAuthentication? Authentication = null)
+{
+    /// <summary>The key it authenticates with, whichever field names it.</summary>
+    public Guid? AuthenticationKeyId => KeySafeKeyId ?? Authentication?.KeySafeKeyId;
+}
 
 /// <summary>The states of a webhook's circuit breaker.</summary>
 public static class BreakerStates
@@ -143,6 +158,31 @@ public sealed record OpenBreaker(
 
 /// <summary>From Dispatch: a probe succeeded; the breaker closes and the waiting deliveries go. Recorded by <c>system</c>.</summary>
 public sealed record CloseBreaker(Guid WebhookId);
+
+/// <summary>
+/// Published (outbox) when a webhook's breaker change is recorded in its history: once per change, whichever host asked
+/// for it (operators are told from this).
+/// </summary>
+/// <param name="WebhookId">The webhook.</param>
+/// <param name="Name">Its name.</param>
+/// <param name="Url">Its target.</param>
+/// <param name="Opened">Opened (again), or closed.</param>
+/// <param name="ConsecutiveFailures">Failed attempts in a row, when opened.</param>
+/// <param name="FailingSince">Since when the target fails, when opened.</param>
+/// <param name="NextProbeAt">The next probe, when opened.</param>
+/// <param name="LastError">The last failure, when opened.</param>
+/// <param name="At">When.</param>
+public sealed record WebhookBreakerChanged(
+    Guid WebhookId, string Name, string Url, bool Opened, int ConsecutiveFailures, DateTimeOffset? FailingSince, DateTimeOffset? NextProbeAt,
+    string? LastError, DateTimeOffset At);
+
+/// <summary>Published (outbox) when the system disabled a webhook (a 410, a target failing too long, its key deleted): once.</summary>
+/// <param name="WebhookId">The webhook.</param>
+/// <param name="Name">Its name.</param>
+/// <param name="Url">Its target.</param>
+/// <param name="Reason">Why.</param>
+/// <param name="At">When.</param>
+public sealed record WebhookDisabledBySystem(Guid WebhookId, string Name, string Url, string Reason, DateTimeOffset At);
 
 /// <summary>What becomes of a webhook's parked deliveries (those that came due while it was disabled) when it is enabled.</summary>
 public static class PendingOnEnable

@@ -13,7 +13,9 @@ namespace Webhooks.Definitions.Hooks;
 public static class BreakerHandler
 {
     public static Decision Decide(OpenBreaker open, Webhook? webhook, DateTimeOffset now) =>
-        webhook is null || (webhook.Health.IsOpen && webhook.Health.NextProbeAt >= open.NextProbeAt)
+        // Open already: only a failed probe (one more failure than recorded) opens it again; another host's late first
+        // opening says nothing new.
+        webhook is null || (webhook.Health.IsOpen && open.ConsecutiveFailures <= webhook.Health.ConsecutiveFailures)
             ? Decision.Nothing
             : Decision.Of(new WebhookBreakerOpened(
                 webhook.Id, open.ConsecutiveFailures, open.FailingSince, open.NextProbeAt, open.LastError, DisableWebhookHandler.SystemActor, now));
@@ -23,15 +25,27 @@ public static class BreakerHandler
             ? Decision.Of(new WebhookBreakerClosed(webhook.Id, DisableWebhookHandler.SystemActor, now))
             : Decision.Nothing;
 
-    public static (Events, OutgoingMessages) Handle(OpenBreaker open, [WriteAggregate(Required = false)] Webhook? webhook, TimeProvider time)
-    {
-        var (_, events, messages) = WebhookChanges.Emit(webhook, Decide(open, webhook, time.GetUtcNow()));
-        return (events, messages);
-    }
+    public static (Events, OutgoingMessages) Handle(OpenBreaker open, [WriteAggregate(Required = false)] Webhook? webhook, TimeProvider time) =>
+        Recorded(webhook, Decide(open, webhook, time.GetUtcNow()));
 
-    public static (Events, OutgoingMessages) Handle(CloseBreaker close, [WriteAggregate(Required = false)] Webhook? webhook, TimeProvider time)
+    public static (Events, OutgoingMessages) Handle(CloseBreaker close, [WriteAggregate(Required = false)] Webhook? webhook, TimeProvider time) =>
+        Recorded(webhook, Decide(close, webhook, time.GetUtcNow()));
+
+    /// <summary>The change, and (only when one is recorded) its word to the operators' notifications.</summary>
+    private static (Events, OutgoingMessages) Recorded(Webhook? webhook, Decision decision)
     {
-        var (_, events, messages) = WebhookChanges.Emit(webhook, Decide(close, webhook, time.GetUtcNow()));
+        var (_, events, messages) = WebhookChanges.Emit(webhook, decision);
+        foreach (var e in decision.Events)
+        {
+            messages.Add(e switch
+            {
+                WebhookBreakerOpened o => new WebhookBreakerChanged(
+                    webhook!.Id, webhook.Name, webhook.Url, true, o.ConsecutiveFailures, o.FailingSince, o.NextProbeAt, o.LastError, o.At),
+                WebhookBreakerClosed c => new WebhookBreakerChanged(webhook!.Id, webhook.Name, webhook.Url, false, 0, null, null, null, c.At),
+                _ => throw new InvalidOperationException($"A breaker decision has no event {e.GetType().Name}."),
+            });
+        }
+
         return (events, messages);
     }
 }

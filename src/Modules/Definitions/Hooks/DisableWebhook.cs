@@ -49,11 +49,20 @@ public static class DisableWebhookHandler
         WebhookChanges.Emit(webhook, Decide(command, webhook, time.GetUtcNow()));
 
     /// <summary>Dispatch's command after a 410 Gone: disabled by <see cref="SystemActor"/>, with the reason in its history.</summary>
-    public static (Events, OutgoingMessages) Handle(DisableWebhook command, [WriteAggregate(Required = false)] Webhook? webhook, TimeProvider time)
-    {
-        var (_, events, messages) = WebhookChanges.Emit(webhook, webhook is { Enabled: true }
+    public static (Events, OutgoingMessages) Handle(DisableWebhook command, [WriteAggregate(Required = false)] Webhook? webhook, TimeProvider time) =>
+        BySystem(webhook, webhook is { Enabled: true }
             ? Decision.Of(new WebhookDisabled(webhook.Id, command.Reason, SystemActor, time.GetUtcNow()))
             : Decision.Nothing);
+
+    /// <summary>A disabling by the system, and (only when it is recorded) its word to the operators' notifications.</summary>
+    internal static (Events, OutgoingMessages) BySystem(Webhook? webhook, Decision decision)
+    {
+        var (_, events, messages) = WebhookChanges.Emit(webhook, decision);
+        foreach (var disabled in decision.Events.OfType<WebhookDisabled>())
+        {
+            messages.Add(new WebhookDisabledBySystem(webhook!.Id, webhook.Name, webhook.Url, disabled.Reason ?? "", disabled.At));
+        }
+
         return (events, messages);
     }
 }
@@ -73,7 +82,6 @@ public static class KeyHoldRefusedHandler
         KeySafe.Contracts.KeyHoldRefused refused,
         [WriteAggregate(nameof(KeySafe.Contracts.KeyHoldRefused.HolderId), Required = false)] Webhook? webhook, TimeProvider time)
     {
-        var (_, events, messages) = WebhookChanges.Emit(webhook, Decide(refused, webhook, time.GetUtcNow()));
-        return (events, messages);
+        return DisableWebhookHandler.BySystem(webhook, Decide(refused, webhook, time.GetUtcNow()));
     }
 }

@@ -9,17 +9,20 @@ namespace Webhooks.Definitions.Hooks;
 /// of its events: absent in events written before these existed, which then mean none.
 /// </summary>
 /// <param name="Headers">Custom headers by name; null when none.</param>
-public sealed record WebhookSettings(IReadOnlyDictionary<string, HeaderValue>? Headers = null)
+/// <param name="Authentication">A KeySafe key of any type to authenticate with, instead of Hornbill's httpBasic key.</param>
+public sealed record WebhookSettings(IReadOnlyDictionary<string, HeaderValue>? Headers = null, WebhookAuthentication? Authentication = null)
 {
     public static WebhookSettings None { get; } = new();
 
     /// <summary>The API's names of its fields.</summary>
     public static IReadOnlySet<string> FieldNames { get; } = new HashSet<string>(None.Fields().Select(f => f.Field), StringComparer.Ordinal);
 
-    public static WebhookSettings Of(DefineWebhook request) => new(request.Headers is { Count: > 0 } headers ? headers : null);
+    public static WebhookSettings Of(DefineWebhook request) => new(
+        request.Headers is { Count: > 0 } headers ? headers : null,
+        request.Authentication?.KeySafeKeyId is null ? null : request.Authentication);
 
-    /// <summary>The KeySafe keys its headers take their values from.</summary>
-    public IEnumerable<Guid> HeaderKeys => (Headers?.Values ?? []).Select(v => v.KeySafeKeyId).OfType<Guid>();
+    /// <summary>The KeySafe keys it uses: to authenticate, and for its headers' values.</summary>
+    public IEnumerable<Guid> Keys => (Headers?.Values ?? []).Select(v => v.KeySafeKeyId).Append(Authentication?.KeySafeKeyId).OfType<Guid>();
 
     /// <summary>Its fields as text, in the API's names, for the history's before and after (headers by name, in order).</summary>
     public IReadOnlyList<(string Field, string? Value)> Fields() =>
@@ -27,6 +30,7 @@ public sealed record WebhookSettings(IReadOnlyDictionary<string, HeaderValue>? H
         ("headers", Headers is { Count: > 0 } headers
             ? string.Join(", ", headers.OrderBy(h => h.Key, StringComparer.OrdinalIgnoreCase).Select(h => $"{h.Key}: {h.Value}"))
             : null),
+        ("authentication.keySafeKeyId", Authentication?.KeySafeKeyId?.ToString()),
     ];
 }
 

@@ -138,14 +138,14 @@ public sealed record Webhook
 
     public WebhookDefinition ToDefinition() => new(
         Id, Name, Description, Application, EventSource, Enabled, DisabledReason, KeySafeKeyId, Url, PayloadFormat, PostMode,
-        TriggerExpression, Version, CreatedAt, UpdatedAt, Settings.Headers, Health);
+        TriggerExpression, Version, CreatedAt, UpdatedAt, Settings.Headers, Health, Settings.Authentication);
 
     /// <summary>As answered at <paramref name="now"/>: its breaker half-open when open past its cool-down.</summary>
     public WebhookDefinition ToDefinition(DateTimeOffset now) => ToDefinition() with { Health = Health.At(now) };
 
     /// <summary>Every KeySafe key it uses (to authenticate, and for its headers' values), each once.</summary>
     public IReadOnlySet<Guid> HeldKeys() =>
-        (KeySafeKeyId is { } key ? Settings.HeaderKeys.Append(key) : Settings.HeaderKeys).ToHashSet();
+        (KeySafeKeyId is { } key ? Settings.Keys.Append(key) : Settings.Keys).ToHashSet();
 
     /// <summary>The fields of a definition as text, in the API's names, for the history's before and after.</summary>
     public static IReadOnlyList<(string Field, string? Value)> Fields(

@@ -114,6 +114,12 @@ public static class WebhookRules
             {
                 errors.Add("headers", $"{name}: {valueProblem}");
             }
+            else if (value?.KeySafeKeyId is null && OutboundHeaders.Credential(name))
+            {
+                errors.Add("headers",
+                    $"{name} carries a credential: its value may not be written in the definition (it would be shown in its history). " +
+                    "Keep it in KeySafe and reference it: {\"keySafeKeyId\": \"...\"} (a bearer or apiKeyHeader key).");
+            }
         }
 
         foreach (var repeated in headers.Keys.GroupBy(k => k, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1))
@@ -130,29 +136,53 @@ public static class WebhookRules
     {
         Uri.TryCreate(request.Url, UriKind.Absolute, out var url);
         var taken = new List<string>();
-        if (request.KeySafeKeyId is { } keyId)
+        var authentication = request.Authentication?.KeySafeKeyId;
+        if (request.KeySafeKeyId is not null && authentication is not null)
         {
-            var key = await bus.InvokeAsync<KeyDescription>(new DescribeKey(keyId), cancellation);
+            errors.Add("authentication", "Give keySafeKeyId (an httpBasic key, as in Hornbill) or authentication.keySafeKeyId (a key of any type), not both.");
+        }
+
+        foreach (var (field, keyId, hornbill) in new[] { ("keySafeKeyId", request.KeySafeKeyId, true), ("authentication.keySafeKeyId", authentication, false) })
+        {
+            if (keyId is null)
+            {
+                continue;
+            }
+
+            var key = await bus.InvokeAsync<KeyDescription>(new DescribeKey(keyId.Value), cancellation);
             if (!key.Exists)
             {
-                errors.Add("keySafeKeyId", $"There is no KeySafe key with id {keyId}.");
+                errors.Add(field, $"There is no KeySafe key with id {keyId}.");
+                continue;
             }
-            else
-            {
-                OriginsAllow(errors, "keySafeKeyId", key, url, $"The KeySafe key '{key.Name}'");
-                if (KeyTypes.SettingAuthorization.Contains(key.Type!, StringComparer.Ordinal))
-                {
-                    taken.Add("Authorization");
-                }
 
-                if (key.HeaderName is { } own)
-                {
-                    taken.Add(own);
-                }
+            if (hornbill && key.Type != KeyTypes.HttpBasic)
+            {
+                errors.Add(field,
+                    $"The KeySafe key '{key.Name}' is of type {key.Type}; keySafeKeyId takes {KeyTypes.HttpBasic} keys (Hornbill's form). " +
+                    "Give a key of another type as authentication: {\"keySafeKeyId\": \"...\"}.");
+                continue;
+            }
+
+            OriginsAllow(errors, field, key, url, $"The KeySafe key '{key.Name}'");
+            if (KeyTypes.SettingAuthorization.Contains(key.Type!, StringComparer.Ordinal))
+            {
+                taken.Add("Authorization");
+            }
+
+            if (key.HeaderName is { } own)
+            {
+                taken.Add(own);
             }
         }
 
-        foreach (var (name, value) in request.Headers ?? new Dictionary<string, HeaderValue>())
+        if (request.Headers is not { Count: > 0 and <= MaxHeaders } headers)
+        {
+            return; // none, or too many (refused already, and not worth a lookup each)
+        }
+
+        var described = new Dictionary<Guid, KeyDescription>();
+        foreach (var (name, value) in headers)
         {
             if (taken.FirstOrDefault(t => t.Equals(name, StringComparison.OrdinalIgnoreCase)) is { } set)
             {
@@ -164,7 +194,11 @@ public static class WebhookRules
                 continue;
             }
 
-            var key = await bus.InvokeAsync<KeyDescription>(new DescribeKey(headerKeyId), cancellation);
+            if (!described.TryGetValue(headerKeyId, out var key))
+            {
+                described[headerKeyId] = key = await bus.InvokeAsync<KeyDescription>(new DescribeKey(headerKeyId), cancellation);
+            }
+
             if (!key.Exists)
             {
                 errors.Add("headers", $"{name}: there is no KeySafe key with id {headerKeyId}.");

@@ -88,32 +88,40 @@ public static class DeliverWebhookHandler
         }
 
         var probe = verdict == BreakerVerdict.Probe;
-        var lease = await limiter.TryEnter(new Uri(webhook.Url), cancellation);
-        if (lease is null)
+        CallOutcome outcome;
+        BreakerChange? breaker;
+        try
+        {
+            var lease = await limiter.TryEnter(new Uri(webhook.Url), cancellation);
+            if (lease is null)
+            {
+                    // The target has its share of calls in flight: come back shortly (the same attempt, as a durable scheduled
+                // message) instead of holding a handler here. Normal flow control, so nothing is logged: Wolverine's own
+                // ReScheduleCurrentAsync logs every such step aside as an error.
+                await putBack(delivery, time.GetUtcNow().AddMilliseconds(Random.Shared.Next(50, 250)), null);
+                decided?.Invoke();
+                return false;
+            }
+
+            decided?.Invoke();
+            using (lease)
+            {
+                outcome = await caller.Post(webhook, delivery.DeliveryId, delivery.Body, options.AsyncTimeout, cancellation);
+            }
+
+            breaker = breakers.Record(webhook, outcome, probe, time.GetUtcNow());
+            probe = false; // Record released it
+        }
+        finally
         {
             if (probe)
             {
+                // Not made after all (the target was full, or something threw): the next delivery probes instead.
                 breakers.Abandon(webhook.Id);
             }
-
-            // The target has its share of calls in flight: come back shortly (the same attempt, as a durable scheduled
-            // message) instead of holding a handler here. Normal flow control, so nothing is logged: Wolverine's own
-            // ReScheduleCurrentAsync logs every such step aside as an error.
-            await putBack(delivery, time.GetUtcNow().AddMilliseconds(Random.Shared.Next(50, 250)), null);
-            decided?.Invoke();
-            return false;
-        }
-
-        decided?.Invoke();
-
-        CallOutcome outcome;
-        using (lease)
-        {
-            outcome = await caller.Post(webhook, delivery.DeliveryId, delivery.Body, options.AsyncTimeout, cancellation);
         }
 
         var now = time.GetUtcNow();
-        var breaker = breakers.Record(webhook, outcome, probe, now);
         await commits.Commit(async (_, bus) =>
         {
             if (breaker is not null)
@@ -128,11 +136,10 @@ public static class DeliverWebhookHandler
                     await bus.PublishAsync(new CloseBreaker(webhook.Id));
                 }
 
-                await Notify(bus, notifications.Any ? notifications.Breaker(webhook, breaker, now) : []);
+                // Operators hear of it from Definitions, once it is recorded (once, whichever host asked).
                 if (breaker.DisableReason is { } disabled)
                 {
                     await bus.PublishAsync(new DisableWebhook(webhook.Id, disabled));
-                    await Notify(bus, notifications.Any ? notifications.Disabled(webhook, disabled, now) : []);
                 }
             }
 
@@ -149,7 +156,6 @@ public static class DeliverWebhookHandler
                 commits.Record(bus, new DeliveryFailed(id, "The target answered 410 Gone: the webhook is disabled.", now));
                 var reason = $"The target answered 410 Gone to delivery {id}.";
                 await bus.PublishAsync(new DisableWebhook(webhook.Id, reason));
-                await Notify(bus, notifications.Any ? notifications.Disabled(webhook, reason, now) : []);
             }
             else if (outcome.Permanent)
             {
@@ -252,8 +258,9 @@ public static class DeliverWebhooksHandler
         }
 
         await Task.WhenAll(decisions);
-        var steppedAside = full.Count == 0;
-        if (!steppedAside)
+        var groups = StepAside(full).ToList();
+        var scheduled = 0;
+        if (groups.Count > 0)
         {
             // Durable at once, not when this message is done (what is sent through its own context waits for that): a
             // slow call of this batch must not hold back the deliveries that stepped aside. Always as a batch, even of
@@ -261,20 +268,24 @@ public static class DeliverWebhooksHandler
             // done) comes second leaves out what the other made: at least once, under one id, as after any crash.
             try
             {
-                await new MessageContext(runtime).ScheduleAsync(StepAside(full), full.Max(p => p.At));
-                steppedAside = true;
+                var outside = new MessageContext(runtime);
+                foreach (var (group, at) in groups)
+                {
+                    await outside.ScheduleAsync(group, at);
+                    scheduled++;
+                }
             }
             catch (Exception failure) when (failure is not OperationCanceledException)
             {
-                // The database refused it: tried again through this message's own context once its calls are done (a
-                // handler never leaves calls in flight behind it).
+                // The database refused one: it and those after it are tried again through this message's own context
+                // once its calls are done (a handler never leaves calls in flight behind it).
             }
         }
 
         await Task.WhenAll(deliveries);
-        if (!steppedAside)
+        foreach (var (group, at) in groups.Skip(scheduled))
         {
-            await context.ScheduleAsync(StepAside(full), full.Max(p => p.At));
+            await context.ScheduleAsync(group, at);
         }
 
         foreach (var delivery in failed)
@@ -282,7 +293,10 @@ public static class DeliverWebhooksHandler
             await context.ScheduleAsync(delivery, time.GetUtcNow().AddSeconds(1));
         }
 
-        static DeliverWebhooks StepAside(List<(DeliverWebhook Delivery, DateTimeOffset At)> full) => new([.. full.Select(p => p.Delivery)]);
+        // Together by when they are due, to the second: those whose target was full come back in a moment, those waiting
+        // for a breaker's probe when it is due; neither waits for the other.
+        static IEnumerable<(DeliverWebhooks Batch, DateTimeOffset At)> StepAside(List<(DeliverWebhook Delivery, DateTimeOffset At)> full) =>
+            full.GroupBy(p => p.At.ToUnixTimeSeconds()).Select(g => (new DeliverWebhooks([.. g.Select(p => p.Delivery)]), g.Max(p => p.At)));
 
         async Task Make(DeliverWebhook delivery, TaskCompletionSource decided)
         {

@@ -44,14 +44,28 @@ public sealed class Breakers(DispatchOptions options)
             return (BreakerVerdict.Go, now);
         }
 
-        var next = health.NextProbeAt ?? now;
+        var streak = streaks.GetOrAdd(webhook.Id, _ => new Streak());
+        DateTimeOffset next;
+        lock (streak)
+        {
+            if (streak.ClosingAsked)
+            {
+                // This host's probe succeeded: the definition saying the breaker closed is on its way.
+                return (BreakerVerdict.Go, now);
+            }
+
+            // The later of the definition's probe time and the one this host just asked for (after its probe failed,
+            // before the definition says so): no second probe meanwhile.
+            var recorded = health.NextProbeAt ?? now;
+            next = streak.NextProbeAt is { } asked && asked > recorded ? asked : recorded;
+        }
+
         if (now < next)
         {
             // Spread over a tenth of the cool-down, so the waiting deliveries do not all come back at once.
             return (BreakerVerdict.Wait, next + Spread(Options.CoolDown / 10));
         }
 
-        var streak = streaks.GetOrAdd(webhook.Id, _ => new Streak());
         return Interlocked.CompareExchange(ref streak.Probing, 1, 0) == 0
             ? (BreakerVerdict.Probe, now)
             // A probe is in flight: its answer decides; come back shortly after it.
@@ -78,6 +92,20 @@ public sealed class Breakers(DispatchOptions options)
         try
         {
             var health = webhook.Health ?? WebhookHealth.Closed;
+            lock (streak)
+            {
+                if (health.IsOpen)
+                {
+                    streak.SawOpen = true;
+                }
+                else if (streak.SawOpen)
+                {
+                    // Closed since this host last saw it open (another host's probe, an enabling, a new URL): a fresh count.
+                    (streak.Failures, streak.Since, streak.OpenAsked, streak.SawOpen) = (0, null, null, false);
+                    (streak.NextProbeAt, streak.ClosingAsked) = (null, false);
+                }
+            }
+
             if (outcome.Succeeded)
             {
                 lock (streak)
@@ -85,7 +113,17 @@ public sealed class Breakers(DispatchOptions options)
                     (streak.Failures, streak.Since, streak.OpenAsked) = (0, null, null);
                 }
 
-                return health.IsOpen ? new BreakerChange(false, 0, now, now, null) : null;
+                if (!health.IsOpen)
+                {
+                    return null;
+                }
+
+                lock (streak)
+                {
+                    streak.ClosingAsked = true;
+                }
+
+                return new BreakerChange(false, 0, now, now, null);
             }
 
             if (outcome.StatusCode == 429 || outcome.Permanent)
@@ -113,6 +151,7 @@ public sealed class Breakers(DispatchOptions options)
                         ? $"Disabled by the system: its target has been failing since {since.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC " +
                           $"({failures} failed attempts in a row, the last: {error}). Its deliveries wait; enabling it resumes them."
                         : null;
+                    streak.NextProbeAt = now + coolDown;
                     return new BreakerChange(true, failures, since, now + coolDown, error, disable);
                 }
 
@@ -123,6 +162,7 @@ public sealed class Breakers(DispatchOptions options)
                 }
 
                 streak.OpenAsked = now;
+                streak.NextProbeAt = now + Options.CoolDown;
                 return new BreakerChange(true, streak.Failures, streak.Since.Value, now + Options.CoolDown, error);
             }
         }
@@ -142,6 +182,9 @@ public sealed class Breakers(DispatchOptions options)
         public int Failures;
         public DateTimeOffset? Since;
         public DateTimeOffset? OpenAsked;
+        public bool SawOpen;
+        public DateTimeOffset? NextProbeAt;
+        public bool ClosingAsked;
         public int Probing;
     }
 }

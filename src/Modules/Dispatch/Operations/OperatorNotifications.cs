@@ -93,18 +93,23 @@ public sealed class OperatorNotifications(IOptions<OperationsOptions> configured
 
     public bool Any => configured.Value.Targets.Count > 0;
 
-    public IReadOnlyList<NotifyOperator> Breaker(WebhookDefinition webhook, BreakerChange change, DateTimeOffset at) => For(change.Opens
+    public IReadOnlyList<NotifyOperator> Breaker(WebhookBreakerChanged change) => For(change.Opened
         ? new
         {
-            type = NotificationTypes.BreakerOpened, webhook = webhook.Name, webhookId = webhook.Id, url = webhook.Url, at,
+            type = NotificationTypes.BreakerOpened, webhook = change.Name, webhookId = change.WebhookId, url = change.Url, at = change.At,
             consecutiveFailures = change.ConsecutiveFailures, failingSince = change.FailingSince, nextProbeAt = change.NextProbeAt,
-            lastError = change.LastError, link = Link(webhook),
+            lastError = change.LastError, link = Link(change.Name),
         }
-        : (object)new { type = NotificationTypes.BreakerClosed, webhook = webhook.Name, webhookId = webhook.Id, url = webhook.Url, at, link = Link(webhook) });
+        : (object)new
+        {
+            type = NotificationTypes.BreakerClosed, webhook = change.Name, webhookId = change.WebhookId, url = change.Url, at = change.At,
+            link = Link(change.Name),
+        });
 
-    public IReadOnlyList<NotifyOperator> Disabled(WebhookDefinition webhook, string reason, DateTimeOffset at) => For(new
+    public IReadOnlyList<NotifyOperator> Disabled(WebhookDisabledBySystem disabled) => For(new
     {
-        type = NotificationTypes.Disabled, webhook = webhook.Name, webhookId = webhook.Id, url = webhook.Url, at, reason, link = Link(webhook),
+        type = NotificationTypes.Disabled, webhook = disabled.Name, webhookId = disabled.WebhookId, url = disabled.Url, at = disabled.At,
+        reason = disabled.Reason, link = Link(disabled.Name),
     });
 
     public IReadOnlyList<NotifyOperator> DeliveryFailed(WebhookDefinition webhook, DeliverWebhook delivery, string reason, DateTimeOffset at) => For(new
@@ -114,7 +119,7 @@ public sealed class OperatorNotifications(IOptions<OperationsOptions> configured
         link = new Uri(address.BaseUrl, $"deliveries/{delivery.DeliveryId}").ToString(),
     });
 
-    private string Link(WebhookDefinition webhook) => new Uri(address.BaseUrl, $"webhooks/{Uri.EscapeDataString(webhook.Name)}").ToString();
+    private string Link(string webhook) => new Uri(address.BaseUrl, $"webhooks/{Uri.EscapeDataString(webhook)}").ToString();
 
     private List<NotifyOperator> For(object notification)
     {
@@ -122,6 +127,19 @@ public sealed class OperatorNotifications(IOptions<OperationsOptions> configured
         var id = Guid.CreateVersion7();
         return configured.Value.Targets.Keys.Select(target => new NotifyOperator(target, id, body)).ToList();
     }
+}
+
+/// <summary>
+/// Definitions recorded a breaker change or a disabling by the system (once per change, whichever host asked for it):
+/// a notification to each operator target.
+/// </summary>
+public static class SystemChangeNotificationHandler
+{
+    public static IEnumerable<NotifyOperator> Handle(WebhookBreakerChanged change, OperatorNotifications notifications) =>
+        notifications.Any ? notifications.Breaker(change) : [];
+
+    public static IEnumerable<NotifyOperator> Handle(WebhookDisabledBySystem disabled, OperatorNotifications notifications) =>
+        notifications.Any ? notifications.Disabled(disabled) : [];
 }
 
 /// <summary>Sends one notification: signed, through the outbound client (the address guard applies), retried on failure.</summary>

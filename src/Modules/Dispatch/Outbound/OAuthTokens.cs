@@ -150,7 +150,9 @@ public sealed class OAuthTokens(OutboundHttp http, TimeProvider time)
             var error = answer.RootElement.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String ? e.GetString() : null;
             var description = answer.RootElement.TryGetProperty("error_description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
             var said = string.Join(": ", new[] { error, description }.OfType<string>());
-            return said.Length == 0 ? "" : $" ({TargetCaller.Scrub(StoredText.Clean(said.Length > 300 ? said[..300] : said), secrets)})";
+            // Scrubbed whole, then cut: a secret across the cut would leave its beginning otherwise.
+            var scrubbed = TargetCaller.Scrub(StoredText.Clean(said), secrets)!;
+            return said.Length == 0 ? "" : $" ({(scrubbed.Length > 300 ? scrubbed[..300] + "..." : scrubbed)})";
         }
         catch (JsonException)
         {

@@ -27,9 +27,12 @@ public sealed class OutboundHttp : IDisposable
     private readonly X509Certificate2Collection? authorities;
     private readonly ConcurrentDictionary<Guid, (string Thumbprint, HttpClient Client)> certificateClients = new();
 
+    private readonly TimeSpan longestCall;
+
     public OutboundHttp(SsrfGuard guard, DispatchOptions options, HostResolver resolver)
     {
         this.guard = guard;
+        longestCall = options.AsyncTimeout > options.SyncTimeout ? options.AsyncTimeout : options.SyncTimeout;
         this.resolver = resolver;
         proxy = options.Proxy is { Length: > 0 } configured ? new Uri(configured) : null;
         if (options.TrustedCertificateAuthorities is { Length: > 0 } path)
@@ -61,31 +64,33 @@ public sealed class OutboundHttp : IDisposable
             return known.Client;
         }
 
-        var created = Create(certificate);
-        if (!certificateClients.TryAdd(keyId, (thumbprint, created)))
+        lock (certificateClients)
         {
-            if (certificateClients.TryGetValue(keyId, out var raced) && raced.Thumbprint == thumbprint)
+            if (certificateClients.TryGetValue(keyId, out known) && known.Thumbprint == thumbprint)
             {
-                created.Dispose();
-                return raced.Client;
+                return known.Client;
             }
 
+            var created = Create(certificate);
             certificateClients[keyId] = (thumbprint, created);
-            if (raced.Client is not null)
+            if (known.Client is not null)
             {
-                Retire(raced.Client);
+                Retire(known.Client);
             }
-        }
 
-        return created;
+            return created;
+        }
     }
 
     /// <summary>A key changed or was removed: its client goes (once the calls in flight on it are over).</summary>
     public void Forget(Guid keyId)
     {
-        if (certificateClients.TryRemove(keyId, out var known))
+        lock (certificateClients)
         {
-            Retire(known.Client);
+            if (certificateClients.TryRemove(keyId, out var known))
+            {
+                Retire(known.Client);
+            }
         }
     }
 
@@ -98,9 +103,9 @@ public sealed class OutboundHttp : IDisposable
         }
     }
 
-    /// <summary>Calls may still be in flight on a replaced client: it is disposed after the longest a call may take.</summary>
-    private static void Retire(HttpClient client) =>
-        _ = Task.Delay(TimeSpan.FromMinutes(5)).ContinueWith(_ => client.Dispose(), TaskScheduler.Default);
+    /// <summary>Calls may still be in flight on a replaced client: it is disposed after the longest a call may take, and a minute.</summary>
+    private void Retire(HttpClient client) =>
+        _ = Task.Delay(longestCall + TimeSpan.FromMinutes(1)).ContinueWith(_ => client.Dispose(), TaskScheduler.Default);
 
     private HttpClient Create(X509Certificate2? clientCertificate)
     {
@@ -169,7 +174,13 @@ public sealed class OutboundHttp : IDisposable
             }
         }
 
-        return chain.Build(presented as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(presented.GetRawCertData()));
+        if (presented is X509Certificate2 certificate)
+        {
+            return chain.Build(certificate);
+        }
+
+        using var copy = X509CertificateLoader.LoadCertificate(presented.GetRawCertData());
+        return chain.Build(copy);
     }
 
     private static async ValueTask<Stream> ConnectToProxy(DnsEndPoint proxy, HostResolver resolver, CancellationToken cancellation)

@@ -61,20 +61,16 @@ public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, OAuthTo
         try
         {
             var url = new Uri(webhook.Url);
-            var credential = webhook.KeySafeKeyId is { } keyId ? await Usable(keyId, url, "the webhook's KeySafe key", deadline.Token) : null;
+            var credential = webhook.AuthenticationKeyId is { } keyId ? await Usable(keyId, url, "the webhook's KeySafe key", deadline.Token) : null;
             var client = http.For(credential?.KeyId ?? Guid.Empty, credential?.ClientCertificate);
-            var request = await Build(webhook, credential, rejectedToken: null, deliveryId, body, headers, sent, deadline.Token);
-            var response = await client.SendAsync(request.Message, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
-            if (response.StatusCode == HttpStatusCode.Unauthorized && request.Token is { } rejected)
+            var (response, token) = await Send(client, webhook, credential, null, deliveryId, body, headers, sent, deadline.Token);
+            if (response.StatusCode == HttpStatusCode.Unauthorized && token is { } rejected)
             {
                 // The token may have been revoked before its time: a fresh one, once.
                 response.Dispose();
-                request.Message.Dispose();
-                request = await Build(webhook, credential, rejected, deliveryId, body, headers, sent, deadline.Token);
-                response = await client.SendAsync(request.Message, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
+                (response, _) = await Send(client, webhook, credential, rejected, deliveryId, body, headers, sent, deadline.Token);
             }
 
-            using (request.Message)
             using (response)
             {
                 var (excerpt, plain) = await Read(response, sent, deadline.Token);
@@ -196,6 +192,18 @@ public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, OAuthTo
 
     private sealed record Built(HttpRequestMessage Message, string? Token);
 
+    /// <summary>Builds and sends one request (disposed once its answer's headers are in, or it failed); the answer and the OAuth token used.</summary>
+    private async Task<(HttpResponseMessage Response, string? Token)> Send(
+        HttpClient client, WebhookDefinition webhook, Credential? credential, string? rejectedToken, Guid deliveryId, byte[] body,
+        Dictionary<string, string> recorded, List<string> sent, CancellationToken cancellation)
+    {
+        var built = await Build(webhook, credential, rejectedToken, deliveryId, body, recorded, sent, cancellation);
+        using (built.Message)
+        {
+            return (await client.SendAsync(built.Message, HttpCompletionOption.ResponseHeadersRead, cancellation), built.Token);
+        }
+    }
+
     private async Task<Built> Build(
         WebhookDefinition webhook, Credential? credential, string? rejectedToken, Guid deliveryId, byte[] body,
         Dictionary<string, string> recorded, List<string> sent, CancellationToken cancellation)
@@ -217,7 +225,11 @@ public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, OAuthTo
         request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(Payload.ContentTypeFor(webhook.PayloadFormat));
         foreach (var (name, value) in custom)
         {
-            request.Headers.TryAddWithoutValidation(name, value);
+            if (!request.Headers.TryAddWithoutValidation(name, value))
+            {
+                // Only a header .NET keeps with the content gets here, and the rules refuse those: never recorded as sent.
+                recorded.Remove(name);
+            }
         }
 
         request.Headers.TryAddWithoutValidation("webhook-id", id);
@@ -255,7 +267,8 @@ public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, OAuthTo
             else if (value.Text is { } text)
             {
                 headers.Add((name, text));
-                recorded[name] = text;
+                // A credential written before the rules refused literal ones is still never recorded.
+                recorded[name] = OutboundHeaders.Credential(name) ? Redacted : text;
             }
         }
 

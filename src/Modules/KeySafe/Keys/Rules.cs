@@ -161,9 +161,10 @@ public static class KeyRules
         }
         else if (f.TokenUrl.Length > MaxUrlLength || !Uri.TryCreate(f.TokenUrl, UriKind.Absolute, out var url)
             || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp) || string.IsNullOrEmpty(url.Host)
-            || url.UserInfo.Length > 0 || url.Fragment.Length > 0)
+            || url.UserInfo.Length > 0 || url.Fragment.Length > 0 || url.Query.Length > 0)
         {
-            errors.Add("tokenUrl", $"The token endpoint must be an absolute http(s) URL of at most {MaxUrlLength} characters, without credentials or #fragment.");
+            // No query either: the URL is shown (answers, history, errors), and a query is where a secret would hide.
+            errors.Add("tokenUrl", $"The token endpoint must be an absolute http(s) URL of at most {MaxUrlLength} characters, without credentials, ?query or #fragment.");
         }
 
         if (string.IsNullOrEmpty(f.ClientId))
