@@ -33,6 +33,7 @@ public static class DispatchModule
         services.AddSingleton<SecretCache>();
         services.AddSingleton<OAuthTokens>();
         services.AddSingleton<Breakers>();
+        services.AddSingleton<RateLimits>();
         services.AddOptions<Operations.OperationsOptions>().BindConfiguration(Operations.OperationsOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<Operations.OperationsOptions>, Operations.OperationsOptionsValidator>();
         services.AddSingleton<Operations.OperatorNotifications>();
@@ -72,6 +73,8 @@ public static class DispatchModule
             opts.Schema.For<Bins.CapturedRequest>().Index(x => x.BinId);
             // The delivery log's columns and indexes: History.DeliveryLog.ConfigureMarten.
             opts.Schema.For<History.DeliveryLog>();
+            // Rate limits' token buckets: a table of their own, updated in place by one statement (not a document).
+            opts.Storage.ExtendedSchemaObjects.Add(RateLimits.Table(opts.DatabaseSchemaName));
             // Read models of the delivery streams, written in the same transaction as their events.
             opts.Projections.Add<History.DeliveryLogProjection>(JasperFx.Events.Projections.ProjectionLifecycle.Inline);
         });

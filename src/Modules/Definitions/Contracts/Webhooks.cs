@@ -50,6 +50,8 @@ public static class PostModes
 /// A KeySafe key of any type to authenticate with (<c>{"keySafeKeyId": "..."}</c>): the richer types than Hornbill's
 /// httpBasic (bearer, apiKeyHeader, oauth2ClientCredentials, mtls). Instead of <paramref name="KeySafeKeyId"/>.
 /// </param>
+/// <param name="RateLimit">At most so many async calls a second to the target, across the cluster (<c>{perSecond, burst?}</c>).</param>
+/// <param name="MaxConcurrency">At most so many async calls in flight at once to the target for this webhook (1-256; the host's per-target default otherwise).</param>
 public sealed record DefineWebhook(
     string? Name,
     string? Description,
@@ -62,7 +64,17 @@ public sealed record DefineWebhook(
     string? PostMode,
     string? TriggerExpression,
     IReadOnlyDictionary<string, HeaderValue>? Headers = null,
-    WebhookAuthentication? Authentication = null);
+    WebhookAuthentication? Authentication = null,
+    RateLimit? RateLimit = null,
+    int? MaxConcurrency = null);
+
+/// <summary>
+/// At most <paramref name="PerSecond"/> calls a second to a webhook's target, across every host sharing the database,
+/// with bursts of up to <paramref name="Burst"/> (a token bucket).
+/// </summary>
+/// <param name="PerSecond">Calls per second, more than 0 and at most 10,000 (fractions allowed: 0.5 is one call every two seconds).</param>
+/// <param name="Burst">How many calls may go at once after a quiet spell; by default one second's worth (at least 1).</param>
+public sealed record RateLimit(double? PerSecond, int? Burst = null);
 
 /// <summary>
 /// How a webhook authenticates beyond Hornbill's HTTP Basic: a KeySafe key of any type (bearer, apiKeyHeader,
@@ -90,6 +102,8 @@ public sealed record WebhookAuthentication(Guid? KeySafeKeyId);
 /// <param name="Headers">Its custom headers (values held in KeySafe are shown as their key reference only).</param>
 /// <param name="Health">Its target's health as the circuit breaker sees it (absent: closed, never opened).</param>
 /// <param name="Authentication">The KeySafe key of any type it authenticates with, when not Hornbill's <c>keySafeKeyId</c>.</param>
+/// <param name="RateLimit">Its rate limit, if any.</param>
+/// <param name="MaxConcurrency">Its limit of calls in flight, if any.</param>
 public sealed record WebhookDefinition(
     Guid Id,
     string Name,
@@ -108,7 +122,9 @@ public sealed record WebhookDefinition(
     DateTimeOffset UpdatedAt,
     IReadOnlyDictionary<string, HeaderValue>? Headers = null,
     WebhookHealth? Health = null,
-    WebhookAuthentication? Authentication = null)
+    WebhookAuthentication? Authentication = null,
+    RateLimit? RateLimit = null,
+    int? MaxConcurrency = null)
 {
     /// <summary>The key it authenticates with, whichever field names it.</summary>
     public Guid? AuthenticationKeyId => KeySafeKeyId ?? Authentication?.KeySafeKeyId;

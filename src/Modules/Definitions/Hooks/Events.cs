@@ -10,7 +10,11 @@ namespace Webhooks.Definitions.Hooks;
 /// </summary>
 /// <param name="Headers">Custom headers by name; null when none.</param>
 /// <param name="Authentication">A KeySafe key of any type to authenticate with, instead of Hornbill's httpBasic key.</param>
-public sealed record WebhookSettings(IReadOnlyDictionary<string, HeaderValue>? Headers = null, WebhookAuthentication? Authentication = null)
+/// <param name="RateLimit">Calls a second to its target, across the cluster.</param>
+/// <param name="MaxConcurrency">Calls in flight to its target.</param>
+public sealed record WebhookSettings(
+    IReadOnlyDictionary<string, HeaderValue>? Headers = null, WebhookAuthentication? Authentication = null, RateLimit? RateLimit = null,
+    int? MaxConcurrency = null)
 {
     public static WebhookSettings None { get; } = new();
 
@@ -19,7 +23,11 @@ public sealed record WebhookSettings(IReadOnlyDictionary<string, HeaderValue>? H
 
     public static WebhookSettings Of(DefineWebhook request) => new(
         request.Headers is { Count: > 0 } headers ? headers : null,
-        request.Authentication?.KeySafeKeyId is null ? null : request.Authentication);
+        request.Authentication?.KeySafeKeyId is null ? null : request.Authentication,
+        request.RateLimit is { PerSecond: { } perSecond } limit
+            ? limit with { Burst = limit.Burst ?? Math.Max(1, (int)Math.Ceiling(perSecond)) }
+            : null,
+        request.MaxConcurrency);
 
     /// <summary>The KeySafe keys it uses: to authenticate, and for its headers' values.</summary>
     public IEnumerable<Guid> Keys => (Headers?.Values ?? []).Select(v => v.KeySafeKeyId).Append(Authentication?.KeySafeKeyId).OfType<Guid>();
@@ -31,6 +39,10 @@ public sealed record WebhookSettings(IReadOnlyDictionary<string, HeaderValue>? H
             ? string.Join(", ", headers.OrderBy(h => h.Key, StringComparer.OrdinalIgnoreCase).Select(h => $"{h.Key}: {h.Value}"))
             : null),
         ("authentication.keySafeKeyId", Authentication?.KeySafeKeyId?.ToString()),
+        ("rateLimit", RateLimit is { } limit
+            ? $"{limit.PerSecond?.ToString(System.Globalization.CultureInfo.InvariantCulture)}/s, burst {limit.Burst}"
+            : null),
+        ("maxConcurrency", MaxConcurrency?.ToString(System.Globalization.CultureInfo.InvariantCulture)),
     ];
 }
 

@@ -16,6 +16,9 @@ public static class WebhookRules
     public const int MaxUrlLength = 2048;
     public const int MaxTriggerExpressionLength = 4000;
     public const int MaxHeaders = 20;
+    public const double MaxPerSecond = 10_000;
+    public const int MaxBurst = 10_000;
+    public const int MaxConcurrencyLimit = 256;
 
     /// <summary>The rules that need nothing but the request.</summary>
     public static FieldErrors Check(DefineWebhook request)
@@ -44,6 +47,15 @@ public static class WebhookRules
             "postMode", $"The post mode must be one of: {string.Join(", ", PostModes.All)}.");
 
         Headers(errors, request.Headers);
+        if (request.RateLimit is { } limit)
+        {
+            errors.Check(limit.PerSecond is > 0 and <= MaxPerSecond, "rateLimit.perSecond",
+                $"rateLimit.perSecond must be more than 0 and at most {MaxPerSecond:0} (0.5: a call every two seconds).");
+            errors.Check(limit.Burst is null or (>= 1 and <= MaxBurst), "rateLimit.burst", $"rateLimit.burst must be between 1 and {MaxBurst}.");
+        }
+
+        errors.Check(request.MaxConcurrency is null or (>= 1 and <= MaxConcurrencyLimit), "maxConcurrency",
+            $"maxConcurrency must be between 1 and {MaxConcurrencyLimit}.");
 
         if (!string.IsNullOrWhiteSpace(request.TriggerExpression))
         {

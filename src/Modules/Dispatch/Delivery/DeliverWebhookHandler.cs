@@ -24,7 +24,7 @@ public static class Attempts
 public static class DeliverWebhookHandler
 {
     public static async Task Handle(
-        DeliverWebhook delivery, DispatchCatalog catalog, TargetCaller caller, TargetLimiter limiter, Breakers breakers,
+        DeliverWebhook delivery, DispatchCatalog catalog, TargetCaller caller, TargetLimiter limiter, Breakers breakers, RateLimits rateLimits,
         Operations.OperatorNotifications notifications, GroupCommit commits, DispatchOptions options, TimeProvider time,
         PipelineProgress progress, IMessageContext context, CancellationToken cancellation)
     {
@@ -32,7 +32,7 @@ public static class DeliverWebhookHandler
         try
         {
             attempted = await Deliver(
-                delivery, catalog, caller, limiter, breakers, notifications, commits, options, time, context.ScheduleAsync, cancellation);
+                delivery, catalog, caller, limiter, breakers, rateLimits, notifications, commits, options, time, context.ScheduleAsync, cancellation);
         }
         finally
         {
@@ -46,7 +46,7 @@ public static class DeliverWebhookHandler
     /// the call, which may take long).
     /// </summary>
     internal static async Task<bool> Deliver(
-        DeliverWebhook delivery, DispatchCatalog catalog, TargetCaller caller, TargetLimiter limiter, Breakers breakers,
+        DeliverWebhook delivery, DispatchCatalog catalog, TargetCaller caller, TargetLimiter limiter, Breakers breakers, RateLimits rateLimits,
         Operations.OperatorNotifications notifications, GroupCommit commits, DispatchOptions options, TimeProvider time,
         Func<DeliverWebhook, DateTimeOffset, DeliveryOptions?, ValueTask> putBack, CancellationToken cancellation, Action? decided = null)
     {
@@ -92,7 +92,15 @@ public static class DeliverWebhookHandler
         BreakerChange? breaker;
         try
         {
-            var lease = await limiter.TryEnter(new Uri(webhook.Url), cancellation);
+            if (await rateLimits.TryTake(webhook, cancellation) is { } slot)
+            {
+                // Over its rate limit (or paused by a 429): it waits for its slot, without spending an attempt.
+                await putBack(delivery, slot, null);
+                decided?.Invoke();
+                return false;
+            }
+
+            var lease = await limiter.TryEnter(new Uri(webhook.Url), cancellation, webhook.MaxConcurrency, webhook.Id);
             if (lease is null)
             {
                     // The target has its share of calls in flight: come back shortly (the same attempt, as a durable scheduled
@@ -110,6 +118,10 @@ public static class DeliverWebhookHandler
             }
 
             breaker = breakers.Record(webhook, outcome, probe, time.GetUtcNow());
+            if (outcome is { StatusCode: 429, RetryAfter: { } slowDown } && slowDown > TimeSpan.Zero)
+            {
+                rateLimits.Slow(webhook.Id, slowDown < options.MaxRetryAfter ? slowDown : options.MaxRetryAfter);
+            }
             probe = false; // Record released it
         }
         finally
@@ -200,7 +212,7 @@ public static class DeliverWebhookHandler
 public static class DeliverWebhooksHandler
 {
     public static async Task Handle(
-        DeliverWebhooks batch, DispatchCatalog catalog, TargetCaller caller, TargetLimiter limiter, Breakers breakers,
+        DeliverWebhooks batch, DispatchCatalog catalog, TargetCaller caller, TargetLimiter limiter, Breakers breakers, RateLimits rateLimits,
         Operations.OperatorNotifications notifications, GroupCommit commits, DispatchOptions options, TimeProvider time,
         PipelineProgress progress, BatchedDeliveries batched, IDocumentStore store, IWolverineRuntime runtime, IMessageContext context,
         CancellationToken cancellation)
@@ -211,7 +223,7 @@ public static class DeliverWebhooksHandler
         try
         {
             await Deliver(
-                batch, new(catalog, caller, limiter, breakers, notifications, commits, options, time), progress, batched, store, runtime, context, cancellation);
+                batch, new(catalog, caller, limiter, breakers, rateLimits, notifications, commits, options, time), progress, batched, store, runtime, context, cancellation);
         }
         finally
         {
@@ -222,7 +234,7 @@ public static class DeliverWebhooksHandler
 
     /// <summary>What one delivery of a batch needs (the parameters of <see cref="DeliverWebhookHandler.Deliver"/>).</summary>
     private sealed record Path(
-        DispatchCatalog Catalog, TargetCaller Caller, TargetLimiter Limiter, Breakers Breakers, Operations.OperatorNotifications Notifications,
+        DispatchCatalog Catalog, TargetCaller Caller, TargetLimiter Limiter, Breakers Breakers, RateLimits RateLimits, Operations.OperatorNotifications Notifications,
         GroupCommit Commits, DispatchOptions Options, TimeProvider Time);
 
     private static async Task Deliver(
@@ -306,7 +318,7 @@ public static class DeliverWebhooksHandler
                 if (!done.Contains(delivery.DeliveryId))
                 {
                     attempted = await DeliverWebhookHandler.Deliver(
-                        delivery, path.Catalog, path.Caller, path.Limiter, path.Breakers, path.Notifications, path.Commits, path.Options, time, (later, at, _) =>
+                        delivery, path.Catalog, path.Caller, path.Limiter, path.Breakers, path.RateLimits, path.Notifications, path.Commits, path.Options, time, (later, at, _) =>
                     {
                         lock (full)
                         {

@@ -221,19 +221,28 @@ public sealed class TargetLimiter(int perTarget) : IDisposable
 {
     public static readonly TimeSpan Patience = TimeSpan.FromMilliseconds(100);
 
+    // The partition key carries its own limit: "<limit>|<origin>" for the target's shared share, "<limit>|<origin>|<webhook>"
+    // for a webhook with a maxConcurrency of its own.
     private readonly PartitionedRateLimiter<string> limiter = PartitionedRateLimiter.Create<string, string>(
-        target => RateLimitPartition.GetConcurrencyLimiter(target, _ => new ConcurrencyLimiterOptions
+        key => RateLimitPartition.GetConcurrencyLimiter(key, partition => new ConcurrencyLimiterOptions
         {
-            PermitLimit = perTarget,
+            PermitLimit = int.Parse(partition.AsSpan(0, partition.IndexOf('|', StringComparison.Ordinal)), System.Globalization.CultureInfo.InvariantCulture),
             QueueLimit = int.MaxValue,
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
         }),
         StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>A place among the target's calls (dispose it when the call is over), or null when none came in time.</summary>
-    public async Task<IDisposable?> TryEnter(Uri url, CancellationToken cancellation)
+    /// <summary>
+    /// A place among the target's calls (dispose it when the call is over), or null when none came in time. A webhook
+    /// with <paramref name="maxConcurrency"/> has its own share of the target, of that many calls; the others share the
+    /// target's (<c>MaxConcurrencyPerTarget</c>).
+    /// </summary>
+    public async Task<IDisposable?> TryEnter(Uri url, CancellationToken cancellation, int? maxConcurrency = null, Guid? webhookId = null)
     {
-        var target = $"{url.Scheme}://{url.Authority}";
+        var origin = $"{url.Scheme}://{url.Authority}";
+        var target = maxConcurrency is { } own && webhookId is { } id
+            ? $"{own}|{origin}|{id}"
+            : $"{perTarget}|{origin}";
         var lease = limiter.AttemptAcquire(target);
         if (lease.IsAcquired)
         {
