@@ -34,6 +34,8 @@ public static class DispatchModule
         services.AddSingleton<OAuthTokens>();
         services.AddSingleton<Breakers>();
         services.AddSingleton<RateLimits>();
+        services.AddSingleton<OrderedDeliveries>();
+        services.AddHostedService<OrderedDeliveries.Sweep>();
         services.AddOptions<Operations.OperationsOptions>().BindConfiguration(Operations.OperationsOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<Operations.OperationsOptions>, Operations.OperationsOptionsValidator>();
         services.AddSingleton<Operations.OperatorNotifications>();
@@ -75,6 +77,7 @@ public static class DispatchModule
             opts.Schema.For<History.DeliveryLog>();
             // Rate limits' token buckets: a table of their own, updated in place by one statement (not a document).
             opts.Storage.ExtendedSchemaObjects.Add(RateLimits.Table(opts.DatabaseSchemaName));
+            opts.Storage.ExtendedSchemaObjects.Add(OrderedDeliveries.Table(opts.DatabaseSchemaName));
             // Read models of the delivery streams, written in the same transaction as their events.
             opts.Projections.Add<History.DeliveryLogProjection>(JasperFx.Events.Projections.ProjectionLifecycle.Inline);
         });

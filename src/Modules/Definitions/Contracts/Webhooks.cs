@@ -52,6 +52,7 @@ public static class PostModes
 /// </param>
 /// <param name="RateLimit">At most so many async calls a second to the target, across the cluster (<c>{perSecond, burst?}</c>).</param>
 /// <param name="MaxConcurrency">At most so many async calls in flight at once to the target for this webhook (1-256; the host's per-target default otherwise).</param>
+/// <param name="Ordering">Ordered delivery by a record field (<c>{enabled, key?}</c>).</param>
 public sealed record DefineWebhook(
     string? Name,
     string? Description,
@@ -66,7 +67,17 @@ public sealed record DefineWebhook(
     IReadOnlyDictionary<string, HeaderValue>? Headers = null,
     WebhookAuthentication? Authentication = null,
     RateLimit? RateLimit = null,
-    int? MaxConcurrency = null);
+    int? MaxConcurrency = null,
+    Ordering? Ordering = null);
+
+/// <summary>
+/// Ordered delivery: the async deliveries whose records have the same value in the field <paramref name="Key"/> reach
+/// the target in publish order, one at a time; a failing one holds back the later ones of its key (not of other keys)
+/// until it succeeds or fails for good.
+/// </summary>
+/// <param name="Enabled">Whether deliveries are ordered.</param>
+/// <param name="Key">The record's field whose value orders them; by default the record's first <c>h_pk_*</c> field (its primary key).</param>
+public sealed record Ordering(bool Enabled, string? Key = null);
 
 /// <summary>
 /// At most <paramref name="PerSecond"/> calls a second to a webhook's target, across every host sharing the database,
@@ -104,6 +115,7 @@ public sealed record WebhookAuthentication(Guid? KeySafeKeyId);
 /// <param name="Authentication">The KeySafe key of any type it authenticates with, when not Hornbill's <c>keySafeKeyId</c>.</param>
 /// <param name="RateLimit">Its rate limit, if any.</param>
 /// <param name="MaxConcurrency">Its limit of calls in flight, if any.</param>
+/// <param name="Ordering">Its ordered delivery, if enabled.</param>
 public sealed record WebhookDefinition(
     Guid Id,
     string Name,
@@ -124,7 +136,8 @@ public sealed record WebhookDefinition(
     WebhookHealth? Health = null,
     WebhookAuthentication? Authentication = null,
     RateLimit? RateLimit = null,
-    int? MaxConcurrency = null)
+    int? MaxConcurrency = null,
+    Ordering? Ordering = null)
 {
     /// <summary>The key it authenticates with, whichever field names it.</summary>
     public Guid? AuthenticationKeyId => KeySafeKeyId ?? Authentication?.KeySafeKeyId;

@@ -12,9 +12,10 @@ namespace Webhooks.Definitions.Hooks;
 /// <param name="Authentication">A KeySafe key of any type to authenticate with, instead of Hornbill's httpBasic key.</param>
 /// <param name="RateLimit">Calls a second to its target, across the cluster.</param>
 /// <param name="MaxConcurrency">Calls in flight to its target.</param>
+/// <param name="Ordering">Ordered delivery by a record field, when enabled.</param>
 public sealed record WebhookSettings(
     IReadOnlyDictionary<string, HeaderValue>? Headers = null, WebhookAuthentication? Authentication = null, RateLimit? RateLimit = null,
-    int? MaxConcurrency = null)
+    int? MaxConcurrency = null, Ordering? Ordering = null)
 {
     public static WebhookSettings None { get; } = new();
 
@@ -27,7 +28,8 @@ public sealed record WebhookSettings(
         request.RateLimit is { PerSecond: { } perSecond } limit
             ? limit with { Burst = limit.Burst ?? Math.Max(1, (int)Math.Ceiling(perSecond)) }
             : null,
-        request.MaxConcurrency);
+        request.MaxConcurrency,
+        request.Ordering is { Enabled: true } ordering ? ordering with { Key = string.IsNullOrWhiteSpace(ordering.Key) ? null : ordering.Key } : null);
 
     /// <summary>The KeySafe keys it uses: to authenticate, and for its headers' values.</summary>
     public IEnumerable<Guid> Keys => (Headers?.Values ?? []).Select(v => v.KeySafeKeyId).Append(Authentication?.KeySafeKeyId).OfType<Guid>();
@@ -43,6 +45,7 @@ public sealed record WebhookSettings(
             ? $"{limit.PerSecond?.ToString(System.Globalization.CultureInfo.InvariantCulture)}/s, burst {limit.Burst}"
             : null),
         ("maxConcurrency", MaxConcurrency?.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        ("ordering", Ordering is { Enabled: true } ordering ? $"by {ordering.Key ?? "the record's h_pk_* field"}" : null),
     ];
 }
 

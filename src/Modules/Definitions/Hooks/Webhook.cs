@@ -139,7 +139,7 @@ public sealed record Webhook
     public WebhookDefinition ToDefinition() => new(
         Id, Name, Description, Application, EventSource, Enabled, DisabledReason, KeySafeKeyId, Url, PayloadFormat, PostMode,
         TriggerExpression, Version, CreatedAt, UpdatedAt, Settings.Headers, Health, Settings.Authentication, Settings.RateLimit,
-        Settings.MaxConcurrency);
+        Settings.MaxConcurrency, Settings.Ordering);
 
     /// <summary>As answered at <paramref name="now"/>: its breaker half-open when open past its cool-down.</summary>
     public WebhookDefinition ToDefinition(DateTimeOffset now) => ToDefinition() with { Health = Health.At(now) };

@@ -54,6 +54,8 @@ public static class WebhookRules
             errors.Check(limit.Burst is null or (>= 1 and <= MaxBurst), "rateLimit.burst", $"rateLimit.burst must be between 1 and {MaxBurst}.");
         }
 
+        errors.Check(request.Ordering?.Key is null or { Length: > 0 and <= 100 } && request.Ordering?.Key?.Any(char.IsControl) != true,
+            "ordering.key", "ordering.key must name a record field: at most 100 characters, no control characters.");
         errors.Check(request.MaxConcurrency is null or (>= 1 and <= MaxConcurrencyLimit), "maxConcurrency",
             $"maxConcurrency must be between 1 and {MaxConcurrencyLimit}.");
 

@@ -25,14 +25,14 @@ public static class DeliverWebhookHandler
 {
     public static async Task Handle(
         DeliverWebhook delivery, DispatchCatalog catalog, TargetCaller caller, TargetLimiter limiter, Breakers breakers, RateLimits rateLimits,
-        Operations.OperatorNotifications notifications, GroupCommit commits, DispatchOptions options, TimeProvider time,
+        OrderedDeliveries ordered, Operations.OperatorNotifications notifications, GroupCommit commits, DispatchOptions options, TimeProvider time,
         PipelineProgress progress, IMessageContext context, CancellationToken cancellation)
     {
         var attempted = false;
         try
         {
             attempted = await Deliver(
-                delivery, catalog, caller, limiter, breakers, rateLimits, notifications, commits, options, time, context.ScheduleAsync, cancellation);
+                delivery, catalog, caller, limiter, breakers, rateLimits, ordered, notifications, commits, options, time, context.ScheduleAsync, cancellation);
         }
         finally
         {
@@ -47,16 +47,17 @@ public static class DeliverWebhookHandler
     /// </summary>
     internal static async Task<bool> Deliver(
         DeliverWebhook delivery, DispatchCatalog catalog, TargetCaller caller, TargetLimiter limiter, Breakers breakers, RateLimits rateLimits,
-        Operations.OperatorNotifications notifications, GroupCommit commits, DispatchOptions options, TimeProvider time,
+        OrderedDeliveries ordered, Operations.OperatorNotifications notifications, GroupCommit commits, DispatchOptions options, TimeProvider time,
         Func<DeliverWebhook, DateTimeOffset, DeliveryOptions?, ValueTask> putBack, CancellationToken cancellation, Action? decided = null)
     {
         var route = catalog.Find(delivery.WebhookId);
         if (route is null)
         {
             decided?.Invoke();
-            await commits.Commit((_, bus) =>
+            await commits.Commit((writer, bus) =>
             {
                 commits.Record(bus, new DeliveryFailed(delivery.DeliveryId, "The webhook was deleted before the delivery succeeded.", time.GetUtcNow()));
+                ordered.Leave(writer, delivery.DeliveryId); // its key's queue, if it was ordered, goes with it
                 return ValueTask.CompletedTask;
             }, delivery.EventId);
             return true;
@@ -77,6 +78,22 @@ public static class DeliverWebhookHandler
         }
 
         var webhook = route.Definition;
+        // Ordered: only the head of its key's queue is made; one behind it parks until the head leaves (issue 15).
+        var place = webhook.Ordering is { Enabled: true } ? await ordered.Place(delivery.DeliveryId, cancellation) : null;
+        if (place is { Head: false, Ahead: { } ahead })
+        {
+            decided?.Invoke();
+            await commits.Commit((writer, bus) =>
+            {
+                ordered.Park(writer, delivery.DeliveryId);
+                commits.Record(bus, new DeliveryQueued(delivery.DeliveryId, ahead, place.Key, time.GetUtcNow()));
+                return ValueTask.CompletedTask;
+            }, delivery.EventId);
+            // The head may have left while this parked (its waker found nothing parked yet): wake whoever heads now.
+            await ordered.Wake(webhook.Id, place.Key, cancellation);
+            return true;
+        }
+
         var (verdict, until) = breakers.Gate(webhook, time.GetUtcNow());
         if (verdict == BreakerVerdict.Wait)
         {
@@ -134,8 +151,10 @@ public static class DeliverWebhookHandler
         }
 
         var now = time.GetUtcNow();
-        await commits.Commit(async (_, bus) =>
+        var leaves = false;
+        await commits.Commit(async (writer, bus) =>
         {
+            var retried = false;
             if (breaker is not null)
             {
                 // Definitions records it in the webhook's history, and every host follows it with the definition.
@@ -177,6 +196,7 @@ public static class DeliverWebhookHandler
             }
             else if (RetryPolicy.NextDelay(options, delivery.Attempt, outcome.RetryAfter) is { } delay)
             {
+                retried = true;
                 var at = now + delay;
                 commits.Record(bus, new DeliveryRetryScheduled(id, delivery.Attempt + 1, at));
                 await bus.ScheduleAsync(delivery with { Attempt = delivery.Attempt + 1 }, at);
@@ -187,7 +207,18 @@ public static class DeliverWebhookHandler
                 commits.Record(bus, new DeliveryFailed(id, reason, now));
                 await Notify(bus, notifications.Any ? notifications.DeliveryFailed(webhook, delivery, reason, now) : []);
             }
+            // Done for good (succeeded or failed): an ordered delivery leaves its key's queue, in this commit.
+            leaves = place is not null && !retried;
+            if (leaves)
+            {
+                ordered.Leave(writer, delivery.DeliveryId);
+            }
         }, delivery.EventId);
+        if (leaves)
+        {
+            await ordered.Wake(webhook.Id, place!.Key, cancellation);
+        }
+
         return true;
     }
 
@@ -213,7 +244,7 @@ public static class DeliverWebhooksHandler
 {
     public static async Task Handle(
         DeliverWebhooks batch, DispatchCatalog catalog, TargetCaller caller, TargetLimiter limiter, Breakers breakers, RateLimits rateLimits,
-        Operations.OperatorNotifications notifications, GroupCommit commits, DispatchOptions options, TimeProvider time,
+        OrderedDeliveries ordered, Operations.OperatorNotifications notifications, GroupCommit commits, DispatchOptions options, TimeProvider time,
         PipelineProgress progress, BatchedDeliveries batched, IDocumentStore store, IWolverineRuntime runtime, IMessageContext context,
         CancellationToken cancellation)
     {
@@ -223,7 +254,7 @@ public static class DeliverWebhooksHandler
         try
         {
             await Deliver(
-                batch, new(catalog, caller, limiter, breakers, rateLimits, notifications, commits, options, time), progress, batched, store, runtime, context, cancellation);
+                batch, new(catalog, caller, limiter, breakers, rateLimits, ordered, notifications, commits, options, time), progress, batched, store, runtime, context, cancellation);
         }
         finally
         {
@@ -234,7 +265,7 @@ public static class DeliverWebhooksHandler
 
     /// <summary>What one delivery of a batch needs (the parameters of <see cref="DeliverWebhookHandler.Deliver"/>).</summary>
     private sealed record Path(
-        DispatchCatalog Catalog, TargetCaller Caller, TargetLimiter Limiter, Breakers Breakers, RateLimits RateLimits, Operations.OperatorNotifications Notifications,
+        DispatchCatalog Catalog, TargetCaller Caller, TargetLimiter Limiter, Breakers Breakers, RateLimits RateLimits, OrderedDeliveries Ordered, Operations.OperatorNotifications Notifications,
         GroupCommit Commits, DispatchOptions Options, TimeProvider Time);
 
     private static async Task Deliver(
@@ -318,7 +349,7 @@ public static class DeliverWebhooksHandler
                 if (!done.Contains(delivery.DeliveryId))
                 {
                     attempted = await DeliverWebhookHandler.Deliver(
-                        delivery, path.Catalog, path.Caller, path.Limiter, path.Breakers, path.RateLimits, path.Notifications, path.Commits, path.Options, time, (later, at, _) =>
+                        delivery, path.Catalog, path.Caller, path.Limiter, path.Breakers, path.RateLimits, path.Ordered, path.Notifications, path.Commits, path.Options, time, (later, at, _) =>
                     {
                         lock (full)
                         {

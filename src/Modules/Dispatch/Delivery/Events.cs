@@ -29,6 +29,12 @@ public sealed record DeliverySucceeded(Guid DeliveryId, DateTimeOffset At);
 public sealed record DeliveryFailed(Guid DeliveryId, string Reason, DateTimeOffset At);
 
 /// <summary>
+/// An ordered delivery came due behind another of its key (<paramref name="Behind"/>): it waits, without a message of
+/// its own, until that one succeeds or fails for good.
+/// </summary>
+public sealed record DeliveryQueued(Guid DeliveryId, Guid Behind, string Key, DateTimeOffset At);
+
+/// <summary>
 /// The delivery came due while its webhook was disabled: it waits, pending, without a message of its own, until the
 /// webhook is enabled (which resumes or fails it, as the enabling chose).
 /// </summary>

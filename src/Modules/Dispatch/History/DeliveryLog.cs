@@ -77,6 +77,7 @@ public sealed partial class DeliveryLogProjection : MultiStreamProjection<Delive
         Identity<DeliveryFailed>(e => e.DeliveryId);
         Identity<DeliveryRedeliveryRequested>(e => e.DeliveryId);
         Identity<DeliveryParked>(e => e.DeliveryId);
+        Identity<DeliveryQueued>(e => e.DeliveryId);
     }
 
     public static DeliveryLog Create(DeliveryScheduled e) => new()
@@ -106,6 +107,7 @@ public sealed partial class DeliveryLogProjection : MultiStreamProjection<Delive
     {
         log.Attempts.Add(new AttemptView(e.Number, e.At, e.StatusCode, e.DurationMs, e.ResponseExcerpt, e.Error, e.RequestHeaders));
         log.NextAttemptAt = null;
+        log.Reason = null; // no longer waiting (behind another of its key, or for its webhook)
         log.DurationMs = e.DurationMs;
         log.AttemptCount = log.Attempts.Count;
     }
@@ -131,6 +133,13 @@ public sealed partial class DeliveryLogProjection : MultiStreamProjection<Delive
         log.Status = DeliveryStatuses.Pending;
         log.Reason = null;
         log.Parked = false;
+    }
+
+    public static void Apply(DeliveryQueued e, DeliveryLog log)
+    {
+        log.Status = DeliveryStatuses.Pending;
+        log.Reason = $"Waiting behind delivery {e.Behind}, the one before it with the same ordering key ({e.Key}).";
+        log.NextAttemptAt = null;
     }
 
     public static void Apply(DeliveryParked e, DeliveryLog log)

@@ -35,7 +35,7 @@ public sealed class PublishRefusedException(ProblemDetails problem, TimeSpan? re
 /// </summary>
 public sealed partial class Publisher(
     DispatchCatalog catalog, TargetCaller caller, GroupCommit commits, BackPressure pressure, Idempotency idempotency, TimeProvider time,
-    DispatchOptions options, ILogger<Publisher> logger)
+    DispatchOptions options, OrderedDeliveries ordered, ILogger<Publisher> logger)
 {
     public const int MaxBatch = 1000;
 
@@ -356,7 +356,14 @@ public sealed partial class Publisher(
             {
                 var webhook = route.Definition;
                 stream.Add(new DeliveryScheduled(id, eventId, webhook.Id, webhook.Name, webhook.Url, webhook.PostMode, webhook.PayloadFormat, now));
-                commits.Deliver(bus, new DeliverWebhook(id, eventId, webhook.Id, 1, payloads.For(webhook)));
+                var message = new DeliverWebhook(id, eventId, webhook.Id, 1, payloads.For(webhook));
+                if (OrderedDeliveries.Key(webhook, record) is { } orderKey)
+                {
+                    // In this commit: the delivery's place in its key's queue, in the order the publishes commit.
+                    ordered.Enqueue(session, message, orderKey);
+                }
+
+                commits.Deliver(bus, message);
             }
 
             foreach (var (route, id, reason) in skipped)

@@ -18,6 +18,7 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Webhooks.Dispatch.Batching.GroupCommit _groupCommit;
         private readonly Webhooks.Dispatch.DispatchOptions _dispatchOptions;
         private readonly Webhooks.Dispatch.Flow.Breakers _breakers;
+        private readonly Webhooks.Dispatch.Flow.OrderedDeliveries _orderedDeliveries;
         private readonly Webhooks.Dispatch.Flow.PipelineProgress _pipelineProgress;
         private readonly Webhooks.Dispatch.Flow.RateLimits _rateLimits;
         private readonly Webhooks.Dispatch.Operations.OperatorNotifications _operatorNotifications;
@@ -25,12 +26,13 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Webhooks.Dispatch.Outbound.TargetLimiter _targetLimiter;
         private readonly Webhooks.Dispatch.Routing.DispatchCatalog _dispatchCatalog;
 
-        public DeliverWebhookHandler1630685286(System.TimeProvider timeProvider, Webhooks.Dispatch.Batching.GroupCommit groupCommit, Webhooks.Dispatch.DispatchOptions dispatchOptions, Webhooks.Dispatch.Flow.Breakers breakers, Webhooks.Dispatch.Flow.PipelineProgress pipelineProgress, Webhooks.Dispatch.Flow.RateLimits rateLimits, Webhooks.Dispatch.Operations.OperatorNotifications operatorNotifications, Webhooks.Dispatch.Outbound.TargetCaller targetCaller, Webhooks.Dispatch.Outbound.TargetLimiter targetLimiter, Webhooks.Dispatch.Routing.DispatchCatalog dispatchCatalog)
+        public DeliverWebhookHandler1630685286(System.TimeProvider timeProvider, Webhooks.Dispatch.Batching.GroupCommit groupCommit, Webhooks.Dispatch.DispatchOptions dispatchOptions, Webhooks.Dispatch.Flow.Breakers breakers, Webhooks.Dispatch.Flow.OrderedDeliveries orderedDeliveries, Webhooks.Dispatch.Flow.PipelineProgress pipelineProgress, Webhooks.Dispatch.Flow.RateLimits rateLimits, Webhooks.Dispatch.Operations.OperatorNotifications operatorNotifications, Webhooks.Dispatch.Outbound.TargetCaller targetCaller, Webhooks.Dispatch.Outbound.TargetLimiter targetLimiter, Webhooks.Dispatch.Routing.DispatchCatalog dispatchCatalog)
         {
             _timeProvider = timeProvider;
             _groupCommit = groupCommit;
             _dispatchOptions = dispatchOptions;
             _breakers = breakers;
+            _orderedDeliveries = orderedDeliveries;
             _pipelineProgress = pipelineProgress;
             _rateLimits = rateLimits;
             _operatorNotifications = operatorNotifications;
@@ -48,7 +50,7 @@ namespace Internal.Generated.WolverineHandlers
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Webhooks.Dispatch.Delivery.DeliverWebhookHandler");
             
             // The actual message execution
-            await Webhooks.Dispatch.Delivery.DeliverWebhookHandler.Handle(deliverWebhook, _dispatchCatalog, _targetCaller, _targetLimiter, _breakers, _rateLimits, _operatorNotifications, _groupCommit, _dispatchOptions, _timeProvider, _pipelineProgress, context, cancellation).ConfigureAwait(false);
+            await Webhooks.Dispatch.Delivery.DeliverWebhookHandler.Handle(deliverWebhook, _dispatchCatalog, _targetCaller, _targetLimiter, _breakers, _rateLimits, _orderedDeliveries, _operatorNotifications, _groupCommit, _dispatchOptions, _timeProvider, _pipelineProgress, context, cancellation).ConfigureAwait(false);
         }
     }
 

@@ -22,6 +22,7 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Webhooks.Dispatch.DispatchOptions _dispatchOptions;
         private readonly Webhooks.Dispatch.Flow.BatchedDeliveries _batchedDeliveries;
         private readonly Webhooks.Dispatch.Flow.Breakers _breakers;
+        private readonly Webhooks.Dispatch.Flow.OrderedDeliveries _orderedDeliveries;
         private readonly Webhooks.Dispatch.Flow.PipelineProgress _pipelineProgress;
         private readonly Webhooks.Dispatch.Flow.RateLimits _rateLimits;
         private readonly Webhooks.Dispatch.Operations.OperatorNotifications _operatorNotifications;
@@ -30,7 +31,7 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Webhooks.Dispatch.Routing.DispatchCatalog _dispatchCatalog;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public DeliverWebhooksHandler2126015151(Marten.IDocumentStore documentStore, System.TimeProvider timeProvider, Webhooks.Dispatch.Batching.GroupCommit groupCommit, Webhooks.Dispatch.DispatchOptions dispatchOptions, Webhooks.Dispatch.Flow.BatchedDeliveries batchedDeliveries, Webhooks.Dispatch.Flow.Breakers breakers, Webhooks.Dispatch.Flow.PipelineProgress pipelineProgress, Webhooks.Dispatch.Flow.RateLimits rateLimits, Webhooks.Dispatch.Operations.OperatorNotifications operatorNotifications, Webhooks.Dispatch.Outbound.TargetCaller targetCaller, Webhooks.Dispatch.Outbound.TargetLimiter targetLimiter, Webhooks.Dispatch.Routing.DispatchCatalog dispatchCatalog, Wolverine.Runtime.IWolverineRuntime wolverineRuntime)
+        public DeliverWebhooksHandler2126015151(Marten.IDocumentStore documentStore, System.TimeProvider timeProvider, Webhooks.Dispatch.Batching.GroupCommit groupCommit, Webhooks.Dispatch.DispatchOptions dispatchOptions, Webhooks.Dispatch.Flow.BatchedDeliveries batchedDeliveries, Webhooks.Dispatch.Flow.Breakers breakers, Webhooks.Dispatch.Flow.OrderedDeliveries orderedDeliveries, Webhooks.Dispatch.Flow.PipelineProgress pipelineProgress, Webhooks.Dispatch.Flow.RateLimits rateLimits, Webhooks.Dispatch.Operations.OperatorNotifications operatorNotifications, Webhooks.Dispatch.Outbound.TargetCaller targetCaller, Webhooks.Dispatch.Outbound.TargetLimiter targetLimiter, Webhooks.Dispatch.Routing.DispatchCatalog dispatchCatalog, Wolverine.Runtime.IWolverineRuntime wolverineRuntime)
         {
             _documentStore = documentStore;
             _timeProvider = timeProvider;
@@ -38,6 +39,7 @@ namespace Internal.Generated.WolverineHandlers
             _dispatchOptions = dispatchOptions;
             _batchedDeliveries = batchedDeliveries;
             _breakers = breakers;
+            _orderedDeliveries = orderedDeliveries;
             _pipelineProgress = pipelineProgress;
             _rateLimits = rateLimits;
             _operatorNotifications = operatorNotifications;
@@ -56,7 +58,7 @@ namespace Internal.Generated.WolverineHandlers
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Webhooks.Dispatch.Delivery.DeliverWebhooksHandler");
             
             // The actual message execution
-            await Webhooks.Dispatch.Delivery.DeliverWebhooksHandler.Handle(deliverWebhooks, _dispatchCatalog, _targetCaller, _targetLimiter, _breakers, _rateLimits, _operatorNotifications, _groupCommit, _dispatchOptions, _timeProvider, _pipelineProgress, _batchedDeliveries, _documentStore, _wolverineRuntime, context, cancellation).ConfigureAwait(false);
+            await Webhooks.Dispatch.Delivery.DeliverWebhooksHandler.Handle(deliverWebhooks, _dispatchCatalog, _targetCaller, _targetLimiter, _breakers, _rateLimits, _orderedDeliveries, _operatorNotifications, _groupCommit, _dispatchOptions, _timeProvider, _pipelineProgress, _batchedDeliveries, _documentStore, _wolverineRuntime, context, cancellation).ConfigureAwait(false);
         }
     }
 

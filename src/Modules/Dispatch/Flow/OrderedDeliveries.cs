@@ -1,0 +1,244 @@
+using System.Text.Json;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using NpgsqlTypes;
+using Weasel.Postgresql;
+using Weasel.Postgresql.Tables;
+using Webhooks.Definitions.Contracts;
+using Webhooks.Dispatch.Delivery;
+using Wolverine;
+using Wolverine.Runtime;
+
+namespace Webhooks.Dispatch.Flow;
+
+/// <summary>Where an ordered delivery stands in its key's queue.</summary>
+/// <param name="Key">Its ordering key.</param>
+/// <param name="Head">Whether it is the first of its key's queue (the one that may be made).</param>
+/// <param name="Ahead">The delivery at the head, when it is not.</param>
+public sealed record OrderedPlace(string Key, bool Head, Guid? Ahead);
+
+/// <summary>
+/// Ordered delivery (issue 15): one queue per webhook and ordering key, in PostgreSQL, so that every host sharing the
+/// database sees it. A delivery joins its queue in the commit that accepts its event, under a transaction-scoped lock of
+/// its key, so that the queue's order is the order the publishes committed in, whichever host took them. Only the head
+/// of a queue is made (retried as usual while it fails); one that comes due behind it parks (its message dropped, its
+/// body kept in the queue). When the head succeeds or fails for good it leaves the queue, and the next one is woken: at
+/// once by the host that finished it, or within <see cref="SweepInterval"/> by any host's sweep (a host that died in
+/// between, a park that raced the wake). Waking claims a parked head by one update, so only one host sends it.
+/// </summary>
+public sealed class OrderedDeliveries(NpgsqlDataSource database, IDocumentStore store, IServiceProvider services)
+{
+    public const string TableName = "webhooks_ordered";
+    public static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(2);
+
+    private readonly string table = $"{store.Options.DatabaseSchemaName}.{TableName}";
+    private Task? created;
+
+    public static Table Table(string schema)
+    {
+        var table = new Table(new PostgresqlObjectName(schema, TableName, SchemaUtils.IdentifierUsage.General));
+        table.AddColumn("seq", "bigserial").AsPrimaryKey();
+        table.AddColumn<Guid>("webhook_id").NotNull();
+        table.AddColumn("key", "text").NotNull();
+        table.AddColumn<Guid>("delivery_id").NotNull();
+        table.AddColumn<Guid>("event_id").NotNull();
+        table.AddColumn("body", "bytea").NotNull();
+        table.AddColumn("state", "text").NotNull();
+        table.Indexes.Add(new IndexDefinition($"{TableName}_idx_queue") { Columns = ["webhook_id", "key", "seq"] });
+        table.Indexes.Add(new IndexDefinition($"{TableName}_idx_delivery") { Columns = ["delivery_id"], IsUnique = true });
+        return table;
+    }
+
+    /// <summary>The record's ordering key for the webhook, or null when it is not ordered or the record has no such field.</summary>
+    public static string? Key(WebhookDefinition webhook, JsonElement record)
+    {
+        if (webhook.Ordering is not { Enabled: true } ordering || record.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        JsonElement value;
+        if (ordering.Key is { } named)
+        {
+            if (!record.TryGetProperty(named, out value))
+            {
+                return null;
+            }
+        }
+        else
+        {
+            var primary = record.EnumerateObject().Where(p => p.Name.StartsWith("h_pk_", StringComparison.Ordinal)).Select(p => (JsonElement?)p.Value).FirstOrDefault();
+            if (primary is null)
+            {
+                return null;
+            }
+
+            value = primary.Value;
+        }
+
+        return value.ValueKind switch
+        {
+            JsonValueKind.Null or JsonValueKind.Undefined => null,
+            JsonValueKind.String => value.GetString(),
+            _ => value.GetRawText(),
+        };
+    }
+
+    /// <summary>Joins the delivery to its key's queue in the accepting commit (queued SQL: it runs in that transaction).</summary>
+    public void Enqueue(IDocumentSession session, DeliverWebhook delivery, string key)
+    {
+        // The key's lock is taken first (in the same statement: a batch's statements may not return rows of their own)
+        // and held until the commit ends: the sequence is drawn in commit order, across hosts.
+        session.QueueSqlCommand(
+            $"insert into {table} (webhook_id, key, delivery_id, event_id, body, state) " +
+            "select ?, ?, ?, ?, ?, 'new' from (select pg_advisory_xact_lock(hashtextextended(?, 0))) as locked on conflict do nothing",
+            delivery.WebhookId, key, delivery.DeliveryId, delivery.EventId, delivery.Body, $"{delivery.WebhookId}|{key}");
+    }
+
+    /// <summary>Where the delivery stands; null when it is in no queue (not ordered, or a redelivery: made at once).</summary>
+    public async Task<OrderedPlace?> Place(Guid deliveryId, CancellationToken cancellation)
+    {
+        await Created();
+        await using var command = database.CreateCommand($"""
+            select o.key, h.delivery_id
+            from {table} o
+            join lateral (select delivery_id from {table} p where p.webhook_id = o.webhook_id and p.key = o.key order by p.seq limit 1) h on true
+            where o.delivery_id = $1
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = deliveryId, NpgsqlDbType = NpgsqlDbType.Uuid });
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        if (!await reader.ReadAsync(cancellation))
+        {
+            return null;
+        }
+
+        var head = reader.GetGuid(1);
+        return new OrderedPlace(reader.GetString(0), head == deliveryId, head == deliveryId ? null : head);
+    }
+
+    /// <summary>In the commit that records why: the delivery waits, parked, its message dropped.</summary>
+    public void Park(IDocumentSession session, Guid deliveryId) =>
+        session.QueueSqlCommand($"update {table} set state = 'parked' where delivery_id = ?", deliveryId);
+
+    /// <summary>In the commit that records its outcome: the delivery leaves its queue.</summary>
+    public void Leave(IDocumentSession session, Guid deliveryId) =>
+        session.QueueSqlCommand($"delete from {table} where delivery_id = ?", deliveryId);
+
+    /// <summary>Claims the key's head if it is parked (one claimer wins); its message to send, or null.</summary>
+    public async Task<DeliverWebhook?> ClaimHead(Guid webhookId, string key, CancellationToken cancellation)
+    {
+        await using var command = database.CreateCommand($"""
+            update {table} set state = 'sent'
+            where seq = (select seq from {table} where webhook_id = $1 and key = $2 order by seq limit 1) and state = 'parked'
+            returning delivery_id, event_id, body
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = webhookId, NpgsqlDbType = NpgsqlDbType.Uuid });
+        command.Parameters.Add(new NpgsqlParameter { Value = key, NpgsqlDbType = NpgsqlDbType.Text });
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        return await reader.ReadAsync(cancellation)
+            ? new DeliverWebhook(reader.GetGuid(0), reader.GetGuid(1), webhookId, 1, reader.GetFieldValue<byte[]>(2))
+            : null;
+    }
+
+    /// <summary>
+    /// After a head left its queue, or a delivery parked: sends the key's head if it is parked (one waker wins). Never
+    /// throws: what it could not do, the sweep does.
+    /// </summary>
+    public async Task Wake(Guid webhookId, string key, CancellationToken cancellation)
+    {
+        try
+        {
+            if (await ClaimHead(webhookId, key, cancellation) is { } next)
+            {
+                await new MessageContext(services.GetRequiredService<IWolverineRuntime>()).PublishAsync(next);
+            }
+        }
+        catch (Exception failure) when (failure is NpgsqlException or TimeoutException or OperationCanceledException)
+        {
+            // The sweep wakes it within SweepInterval.
+        }
+    }
+
+    /// <summary>Claims every parked head (a sweep); their messages to send.</summary>
+    public async Task<IReadOnlyList<DeliverWebhook>> ClaimParkedHeads(CancellationToken cancellation)
+    {
+        await Created();
+        await using var command = database.CreateCommand($"""
+            update {table} o set state = 'sent'
+            where o.state = 'parked'
+              and not exists (select 1 from {table} p where p.webhook_id = o.webhook_id and p.key = o.key and p.seq < o.seq)
+            returning o.delivery_id, o.event_id, o.webhook_id, o.body
+            """);
+        var claimed = new List<DeliverWebhook>();
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        while (await reader.ReadAsync(cancellation))
+        {
+            claimed.Add(new DeliverWebhook(reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), 1, reader.GetFieldValue<byte[]>(3)));
+        }
+
+        return claimed;
+    }
+
+    /// <summary>Marten creates its tables when first used and knows nothing of this one's use: made here, once per process.</summary>
+    public Task Created() => created ??= Create();
+
+    private async Task Create()
+    {
+        try
+        {
+            await using var command = database.CreateCommand($"""
+                create table if not exists {table} (seq bigserial primary key, webhook_id uuid not null, key text not null,
+                  delivery_id uuid not null, event_id uuid not null, body bytea not null, state text not null);
+                create index if not exists {TableName}_idx_queue on {table} (webhook_id, key, seq);
+                create unique index if not exists {TableName}_idx_delivery on {table} (delivery_id);
+                """);
+            await command.ExecuteNonQueryAsync();
+        }
+        catch
+        {
+            created = null;
+            throw;
+        }
+    }
+
+    /// <summary>Every host sweeps: parked heads whose wake was lost (a host died in between, a park raced it) are sent.</summary>
+    public sealed class Sweep(OrderedDeliveries ordered, IWolverineRuntime runtime) : BackgroundService
+    {
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            using var timer = new PeriodicTimer(SweepInterval);
+            try
+            {
+                await ordered.Created();
+            }
+            catch (NpgsqlException)
+            {
+                // The database is away: made by the first sweep or use that reaches it.
+            }
+
+            try
+            {
+                while (await timer.WaitForNextTickAsync(stoppingToken))
+                {
+                    try
+                    {
+                        var bus = new MessageContext(runtime);
+                        foreach (var delivery in await ordered.ClaimParkedHeads(stoppingToken))
+                        {
+                            await bus.PublishAsync(delivery);
+                        }
+                    }
+                    catch (Exception failure) when (failure is NpgsqlException or TimeoutException)
+                    {
+                        // The database is away: the next sweep tries again.
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+            }
+        }
+    }
+}

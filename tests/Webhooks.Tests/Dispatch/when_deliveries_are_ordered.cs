@@ -1,0 +1,167 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using Alba;
+using Microsoft.AspNetCore.Http;
+using Webhooks.Client;
+using Webhooks.Definitions.Contracts;
+using Webhooks.Dispatch.Contracts;
+using Webhooks.Tests.Infrastructure;
+using Wolverine.Tracking;
+
+namespace Webhooks.Tests.Dispatch;
+
+/// <summary>
+/// Issue 15: ordered delivery. Deliveries with the same key (the record's h_pk_id by default) reach the target in
+/// publish order, one at a time; a failing one holds back the later ones of its key, not of other keys, until it
+/// succeeds or fails for good; and so across two hosts on one database.
+/// </summary>
+public sealed class when_deliveries_are_ordered(AppFixture fixture) : ReceiverTest(fixture)
+{
+    /// <summary>What the receiver saw: each call's key, number and status, and the most calls of one key at once.</summary>
+    private sealed class Observed
+    {
+        private readonly ConcurrentDictionary<string, int> inFlight = new();
+        public ConcurrentQueue<(string Key, int N, int Status)> Calls { get; } = new();
+        public int MostAtOnce;
+
+        public async Task Respond(HttpContext context, Func<string, int, int, int> status)
+        {
+            using var body = await JsonDocument.ParseAsync(context.Request.Body);
+            var record = body.RootElement.GetProperty("onEntityEvent").GetProperty("record");
+            var (key, n) = (record.GetProperty("h_pk_id").GetString()!, record.GetProperty("n").GetInt32());
+            var now = inFlight.AddOrUpdate(key, 1, (_, count) => count + 1);
+            lock (this)
+            {
+                MostAtOnce = Math.Max(MostAtOnce, now);
+            }
+
+            await Task.Delay(20);
+            var seen = Calls.Count(c => c.Key == key && c.N == n);
+            context.Response.StatusCode = status(key, n, seen);
+            Calls.Enqueue((key, n, context.Response.StatusCode));
+            inFlight.AddOrUpdate(key, 0, (_, count) => count - 1);
+        }
+
+        public List<int> Delivered(string key) => Calls.Where(c => c.Key == key && c.Status == 200).Select(c => c.N).ToList();
+    }
+
+    private static object Event(string key, int n) => DispatchSetup.Event(new { h_pk_id = key, n, h_name = "Gary" });
+
+    private static async Task<WebhookDefinition> Ordered(IAlbaHost host, Uri url, string? key = null)
+    {
+        WebhookDefinition webhook = null!;
+        var admin = WebhooksClient.Create(host.Server.CreateClient(), TestKeys.Admin);
+        await host.ExecuteAndWaitAsync(async () => webhook = await admin.DefineWebhook(
+            DefinitionsSetup.Webhook("ordered") with { Url = url.ToString(), Ordering = new Ordering(true, key) }));
+        return webhook;
+    }
+
+    [Fact]
+    public async Task a_failing_delivery_holds_back_the_later_ones_of_its_key_only()
+    {
+        var observed = new Observed();
+        // The first of key A fails twice, then goes through.
+        Receiver.Respond = (context, _) => observed.Respond(context, (key, n, seen) => key == "A" && n == 1 && seen < 2 ? 500 : 200);
+        (await Ordered(Host, Receiver.Url)).Ordering!.Enabled.ShouldBeTrue();
+
+        var ids = new List<Guid>();
+        foreach (var (key, n) in new[] { ("A", 1), ("A", 2), ("A", 3), ("B", 1), ("B", 2) })
+        {
+            ids.Add((await Host.Publish(HttpStatusCode.Accepted, Event(key, n))).GetProperty("deliveries")[0].GetProperty("id").GetGuid());
+        }
+
+        await Poll.Until(() => Task.FromResult(observed.Delivered("A").Count + observed.Delivered("B").Count), c => c == 5, TimeSpan.FromSeconds(20));
+        observed.Delivered("A").ShouldBe([1, 2, 3]);
+        observed.Delivered("B").ShouldBe([1, 2]);
+        observed.MostAtOnce.ShouldBe(1, "one at a time per key");
+        var calls = observed.Calls.ToList();
+        calls.FindIndex(c => c.Key == "B" && c.N == 2).ShouldBeLessThan(calls.FindIndex(c => c.Key == "A" && c.Status == 200),
+            "key B did not wait for key A's failing delivery");
+        var auditor = Fixture.Client(TestKeys.Auditor);
+        foreach (var id in ids)
+        {
+            var delivery = await Poll.Until(() => auditor.GetDelivery(id), d => d.Status != DeliveryStatuses.Pending);
+            delivery.Status.ShouldBe(DeliveryStatuses.Succeeded);
+            delivery.Reason.ShouldBeNull();
+        }
+    }
+
+    [Fact]
+    public async Task a_delivery_that_fails_for_good_lets_the_next_of_its_key_go()
+    {
+        var observed = new Observed();
+        Receiver.Respond = (context, _) => observed.Respond(context, (key, n, _) => n == 1 ? 500 : 200);
+        await Ordered(Host, Receiver.Url, key: "h_pk_id");
+
+        var first = (await Host.Publish(HttpStatusCode.Accepted, Event("A", 1))).GetProperty("deliveries")[0].GetProperty("id").GetGuid();
+        var second = (await Host.Publish(HttpStatusCode.Accepted, Event("A", 2))).GetProperty("deliveries")[0].GetProperty("id").GetGuid();
+
+        var auditor = Fixture.Client(TestKeys.Auditor);
+        var failed = await Poll.Until(() => auditor.GetDelivery(first), d => d.Status == DeliveryStatuses.Failed, TimeSpan.FromSeconds(20));
+        failed.Attempts.Count.ShouldBe(4);
+        var next = await Poll.Until(() => auditor.GetDelivery(second), d => d.Status == DeliveryStatuses.Succeeded, TimeSpan.FromSeconds(20));
+        next.Attempts.Single().At.ShouldBeGreaterThan(failed.Attempts[^1].At, "it waited for the first to fail for good");
+        observed.Calls.Select(c => c.N).ShouldBe([1, 1, 1, 1, 2]);
+    }
+
+    [Fact]
+    public async Task records_without_the_key_are_not_held_back()
+    {
+        var observed = new Observed();
+        Receiver.Respond = (context, _) => observed.Respond(context, (_, _, _) => 200);
+        await Ordered(Host, Receiver.Url, key: "h_region");
+
+        await Host.Publish(HttpStatusCode.Accepted, Event("A", 1));
+
+        await Poll.Until(() => Task.FromResult(observed.Delivered("A")), d => d.Count == 1);
+    }
+
+    [Fact]
+    public async Task two_hosts_keep_each_keys_order()
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Webhooks"] = await TestDatabase.Fresh("ordered"),
+            [$"Webhooks:KeySafe:MasterKeys:{AppFixture.MasterKeyId}"] = AppFixture.MasterKey,
+        };
+        await using var first = await AppFixture.StartHost(settings);
+        await using var second = await AppFixture.StartHost(settings);
+        var observed = new Observed();
+        // Each key's first call fails once: the later ones must wait for it.
+        Receiver.Respond = (context, _) => observed.Respond(context, (_, n, seen) => n == 1 && seen == 0 ? 503 : 200);
+        var admin = WebhooksClient.Create(first.Server.CreateClient(), TestKeys.Admin);
+        await first.ExecuteAndWaitAsync(() => admin.RegisterEventSource(DefinitionsSetup.Application, DefinitionsSetup.EventSource,
+            new RegisterEventSource("Contact", null, "update")));
+        await Ordered(first, Receiver.Url);
+        await Poll.Until(async () => (await Publish(second, "warm-up", 1)), n => n == 1, TimeSpan.FromSeconds(5), every: TimeSpan.FromMilliseconds(100));
+
+        var keys = new[] { "K1", "K2", "K3" };
+        for (var n = 1; n <= 4; n++)
+        {
+            foreach (var key in keys)
+            {
+                await Publish(n % 2 == 0 ? first : second, key, n);
+            }
+        }
+
+        await Poll.Until(() => Task.FromResult(keys.Sum(k => observed.Delivered(k).Count)), c => c == 12, TimeSpan.FromSeconds(30));
+        foreach (var key in keys)
+        {
+            observed.Delivered(key).ShouldBe([1, 2, 3, 4], key);
+        }
+
+        observed.MostAtOnce.ShouldBe(1);
+    }
+
+    private static async Task<int> Publish(IAlbaHost host, string key, int n)
+    {
+        var result = await host.Scenario(s =>
+        {
+            s.WithKey(TestKeys.Publisher);
+            s.Post.Json(Event(key, n)).ToUrl("/events");
+            s.StatusCodeShouldBe(HttpStatusCode.Accepted);
+        });
+        return JsonDocument.Parse(await result.ReadAsTextAsync()).RootElement.GetProperty("deliveries").GetArrayLength();
+    }
+}
