@@ -301,6 +301,78 @@ try
         }
     }
 
+    if (Runs(10))
+    {
+        Console.WriteLine("10. 1,000 webhooks on one event source, 10 % failing: the healthy ones' deliveries/s beside the same 900 alone (issue 15)");
+        await using var broken = await Receiver.Start();
+        broken.Failing = true;
+        await api.RegisterEventSource("bench", "many", new RegisterEventSource("Contact", null, EntityEvents.Created));
+        for (var i = 0; i < 1000; i++)
+        {
+            var failing = i % 10 == 9;
+            await api.DefineWebhook(new DefineWebhook(
+                $"many-{i:0000}", null, "bench", "many", !failing, null, (failing ? broken.Url : receiver.Url).ToString(), "json", "async", null));
+        }
+
+        await Task.Delay(2000); // the catalog reaches Dispatch through the outbox
+        var fanEvents = quick ? 10 : 30;
+        async Task<double> HealthyRate()
+        {
+            receiver.Reset();
+            var started = Stopwatch.GetTimestamp();
+            await Loop(fanEvents, 4, _ => publisher.PostAsJsonAsync("/events", new { application = "bench", eventSource = "many", record = publishedRecord }));
+            await receiver.WaitFor(900 * fanEvents, TimeSpan.FromMinutes(10));
+            return 900 * fanEvents / Stopwatch.GetElapsedTime(started).TotalSeconds;
+        }
+
+        var alone = await HealthyRate();
+        Report("900 healthy webhooks alone: deliveries/s", alone.ToString("0", CultureInfo.InvariantCulture));
+        for (var i = 9; i < 1000; i += 10)
+        {
+            await api.EnableWebhook($"many-{i:0000}");
+        }
+
+        await Task.Delay(2000);
+        var beside = await HealthyRate();
+        Report("900 healthy beside 100 failing: healthy deliveries/s", beside.ToString("0", CultureInfo.InvariantCulture));
+        Report("healthy throughput kept beside the failing (target >= 80 %)", (beside / alone).ToString("P0", CultureInfo.InvariantCulture));
+        var open = (await api.ListWebhooks(eventSource: "many", limit: 1000)).Items.Count(w => w.Health?.Breaker is "open" or "halfOpen");
+        Report("failing webhooks whose breaker opened", open.ToString(CultureInfo.InvariantCulture));
+        for (var i = 0; i < 1000; i++)
+        {
+            await api.DisableWebhook($"many-{i:0000}");
+        }
+    }
+
+    if (Runs(11))
+    {
+        Console.WriteLine("11. Ordered delivery across 1,000 keys (h_pk_id), beside the same events unordered (issue 15)");
+        await api.RegisterEventSource("bench", "ordered", new RegisterEventSource("Contact", null, EntityEvents.Deleted));
+        await api.DefineWebhook(new DefineWebhook("bench-ordered", null, "bench", "ordered", true, null, receiver.Url.ToString(), "json", "async", null)
+            with { Ordering = new Ordering(true) });
+        await Task.Delay(1000);
+        var records = Enumerable.Range(0, 1000).Select(k =>
+        {
+            var record = JsonSerializer.Deserialize<Dictionary<string, object>>(body)!;
+            record["h_pk_id"] = k.ToString(CultureInfo.InvariantCulture);
+            return record;
+        }).ToArray();
+        async Task<double> Rate(string eventSource)
+        {
+            receiver.Reset();
+            var started = Stopwatch.GetTimestamp();
+            await Loop(events, concurrency, i => publisher.PostAsJsonAsync("/events", new { application = "bench", eventSource, record = records[i % 1000] }));
+            await receiver.WaitFor(events, TimeSpan.FromMinutes(10));
+            return events / Stopwatch.GetElapsedTime(started).TotalSeconds;
+        }
+
+        var unordered = await Rate("async");
+        var orderedRate = await Rate("ordered");
+        Report("unordered, 1,000 keys: deliveries/s", unordered.ToString("0", CultureInfo.InvariantCulture));
+        Report("ordered, 1,000 keys: deliveries/s", orderedRate.ToString("0", CultureInfo.InvariantCulture));
+        Report("ordered vs unordered", (orderedRate / unordered).ToString("P0", CultureInfo.InvariantCulture));
+    }
+
     if (Runs(6))
     {
         Console.WriteLine("6. Backlog: the receiver answers 503 with Retry-After until a moment after publishing ends");
@@ -833,6 +905,11 @@ internal sealed class Receiver : IAsyncDisposable
         {
             await context.Request.Body.CopyToAsync(Stream.Null);
             var id = context.Request.Headers["webhook-id"].ToString();
+            if (receiver.Failing)
+            {
+                return Results.StatusCode(500);
+            }
+
             if (receiver.downUntil is { } until && DateTimeOffset.UtcNow < until)
             {
                 context.Response.Headers.RetryAfter = until.ToString("R", CultureInfo.InvariantCulture);
@@ -851,6 +928,9 @@ internal sealed class Receiver : IAsyncDisposable
         receiver.Url = new Uri(app.Urls.First() + "/hook");
         return receiver;
     }
+
+    /// <summary>Answers every delivery 500 (a broken target).</summary>
+    public bool Failing { get; set; }
 
     /// <summary>Answers 503 with Retry-After (an HTTP date) until <paramref name="until"/>, as a site in maintenance does.</summary>
     public void Maintenance(DateTimeOffset until) => downUntil = until;

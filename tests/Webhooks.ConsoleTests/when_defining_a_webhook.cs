@@ -41,6 +41,9 @@ public sealed class when_defining_a_webhook(ConsoleWorld world)
         await page.GetByLabel("Authentication").SelectOptionAsync(new SelectOptionValue { Label = "crm form key (crm)" });
         await page.GetByLabel("URL").FillAsync(receiver.Url.ToString());
         await page.GetByLabel("Custom headers").FillAsync("X-Tenant: acme\nX-Tenant-Token: keysafe:erp tenant token");
+        await page.GetByText("Delivery control (optional)").ClickAsync();
+        await page.GetByLabel("Rate limit (calls a second)").FillAsync("5");
+        await page.GetByLabel("Deliver in order").CheckAsync();
         await page.GetByLabel("XML").CheckAsync();
         await Expect(page.GetByText("If you do not need to act on the response from the webhook being called")).ToBeVisibleAsync();
         await Expect(page.GetByText("but the webhook must return a 2xx success response")).ToBeVisibleAsync();
@@ -63,6 +66,8 @@ public sealed class when_defining_a_webhook(ConsoleWorld world)
         (saved.Description, saved.Application, saved.EventSource, saved.Enabled, saved.KeySafeKeyId, saved.Url, saved.PayloadFormat, saved.PostMode, saved.TriggerExpression)
             .ShouldBe(("Tells the ERP about new contacts", Application, EventSource, true, (Guid?)key.Id, receiver.Url.ToString(), PayloadFormats.Xml, PostModes.Sync, "h_name = 'Gary'"));
         saved.Headers!["X-Tenant"].ShouldBe(new HeaderValue("acme"));
+        saved.RateLimit.ShouldBe(new RateLimit(5, 5));
+        saved.Ordering.ShouldBe(new Ordering(true));
         saved.Headers["X-Tenant-Token"].ShouldBe(HeaderValue.FromKey(token.Id));
         await Expect(page.GetByText("X-Tenant-Token: KeySafe key erp tenant token")).ToBeVisibleAsync();
 

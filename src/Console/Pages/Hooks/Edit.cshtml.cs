@@ -28,6 +28,15 @@ public sealed class WebhookForm
 
     public const string KeySafePrefix = "keysafe:";
 
+    public double? RatePerSecond { get; set; }
+    public int? RateBurst { get; set; }
+    public int? MaxConcurrency { get; set; }
+    public bool Ordered { get; set; }
+    public string? OrderingKey { get; set; }
+
+    /// <summary>Whether any delivery control is set (its section then shows open).</summary>
+    public bool HasFlowSettings => RatePerSecond is not null || RateBurst is not null || MaxConcurrency is not null || Ordered;
+
     /// <summary>The definition the form describes, or why its headers cannot be read (the line, and how to write it).</summary>
     public (DefineWebhook? Definition, string? HeadersProblem) ToDefinition(IReadOnlyList<KeyView> keys)
     {
@@ -65,7 +74,9 @@ public sealed class WebhookForm
         return (new DefineWebhook(
             Name?.Trim(), string.IsNullOrWhiteSpace(Description) ? null : Description, Application, EventSource, Enabled,
             hornbill ? KeySafeKeyId : null, Url?.Trim(), PayloadFormat, PostMode, string.IsNullOrWhiteSpace(TriggerExpression) ? null : TriggerExpression,
-            headers.Count == 0 ? null : headers, KeySafeKeyId is not null && !hornbill ? new WebhookAuthentication(KeySafeKeyId) : null), null);
+            headers.Count == 0 ? null : headers, KeySafeKeyId is not null && !hornbill ? new WebhookAuthentication(KeySafeKeyId) : null,
+            RatePerSecond is null && RateBurst is null ? null : new RateLimit(RatePerSecond, RateBurst), MaxConcurrency,
+            Ordered ? new Ordering(true, string.IsNullOrWhiteSpace(OrderingKey) ? null : OrderingKey.Trim()) : null), null);
     }
 
     /// <summary>Headers as the form writes them, KeySafe-held values by their key's name.</summary>
@@ -82,6 +93,11 @@ public sealed class WebhookForm
         EventSource = w.EventSource,
         Enabled = w.Enabled,
         KeySafeKeyId = w.AuthenticationKeyId,
+        RatePerSecond = w.RateLimit?.PerSecond,
+        RateBurst = w.RateLimit?.Burst,
+        MaxConcurrency = w.MaxConcurrency,
+        Ordered = w.Ordering?.Enabled == true,
+        OrderingKey = w.Ordering?.Key,
         Url = w.Url,
         PayloadFormat = w.PayloadFormat,
         PostMode = w.PostMode,
