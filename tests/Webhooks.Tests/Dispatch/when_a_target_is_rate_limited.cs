@@ -117,7 +117,7 @@ public sealed class when_a_target_is_rate_limited : IAsyncLifetime
             RateLimit = new RateLimit(0, 0),
             MaxConcurrency = 1000,
         }));
-        refused.Content!.Errors["rateLimit.perSecond"].Single().ShouldStartWith("rateLimit.perSecond must be more than 0");
+        refused.Content!.Errors["rateLimit.perSecond"].Single().ShouldStartWith("rateLimit.perSecond must be between 0.001 and 10000");
         refused.Content.Errors["rateLimit.burst"].Single().ShouldBe("rateLimit.burst must be between 1 and 10000.");
         refused.Content.Errors["maxConcurrency"].Single().ShouldBe("maxConcurrency must be between 1 and 256.");
     }

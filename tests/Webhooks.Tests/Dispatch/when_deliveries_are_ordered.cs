@@ -106,6 +106,32 @@ public sealed class when_deliveries_are_ordered(AppFixture fixture) : ReceiverTe
     }
 
     [Fact]
+    public async Task failing_the_parked_head_at_an_enabling_lets_the_rest_of_its_key_go()
+    {
+        var observed = new Observed();
+        var failing = true;
+        Receiver.Respond = (context, _) => observed.Respond(context, (_, _, _) => failing ? 500 : 200);
+        await Ordered(Host, Receiver.Url);
+        var admin = Fixture.Client(TestKeys.Admin);
+        var auditor = Fixture.Client(TestKeys.Auditor);
+        var head = (await Host.Publish(HttpStatusCode.Accepted, Event("A", 1))).GetProperty("deliveries")[0].GetProperty("id").GetGuid();
+        var next = (await Host.Publish(HttpStatusCode.Accepted, Event("A", 2))).GetProperty("deliveries")[0].GetProperty("id").GetGuid();
+        await Poll.Until(() => Task.FromResult(observed.Calls.Count), c => c >= 1);
+
+        // Disabled while the head retries: its retry parks; the next waits behind it.
+        await Host.ExecuteAndWaitAsync(() => admin.DisableWebhook("ordered", reason: "maintenance"));
+        await Poll.Until(() => auditor.GetDelivery(head), d => d.Reason?.StartsWith("Waiting: the webhook is disabled", StringComparison.Ordinal) == true,
+            TimeSpan.FromSeconds(10));
+        failing = false;
+        await admin.EnableWebhook("ordered", pending: PendingOnEnable.Fail);
+
+        (await Poll.Until(() => auditor.GetDelivery(head), d => d.Status != DeliveryStatuses.Pending)).Status.ShouldBe(DeliveryStatuses.Failed);
+        (await Poll.Until(() => auditor.GetDelivery(next), d => d.Status != DeliveryStatuses.Pending, TimeSpan.FromSeconds(15)))
+            .Status.ShouldBe(DeliveryStatuses.Succeeded);
+        observed.Delivered("A").ShouldBe([2]);
+    }
+
+    [Fact]
     public async Task records_without_the_key_are_not_held_back()
     {
         var observed = new Observed();

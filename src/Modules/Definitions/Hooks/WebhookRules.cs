@@ -17,6 +17,7 @@ public static class WebhookRules
     public const int MaxTriggerExpressionLength = 4000;
     public const int MaxHeaders = 20;
     public const double MaxPerSecond = 10_000;
+    public const double MinPerSecond = 0.001;
     public const int MaxBurst = 10_000;
     public const int MaxConcurrencyLimit = 256;
 
@@ -49,8 +50,8 @@ public static class WebhookRules
         Headers(errors, request.Headers);
         if (request.RateLimit is { } limit)
         {
-            errors.Check(limit.PerSecond is > 0 and <= MaxPerSecond, "rateLimit.perSecond",
-                $"rateLimit.perSecond must be more than 0 and at most {MaxPerSecond:0} (0.5: a call every two seconds).");
+            errors.Check(limit.PerSecond is >= MinPerSecond and <= MaxPerSecond, "rateLimit.perSecond",
+                $"rateLimit.perSecond must be between {MinPerSecond} and {MaxPerSecond:0} (0.5: a call every two seconds).");
             errors.Check(limit.Burst is null or (>= 1 and <= MaxBurst), "rateLimit.burst", $"rateLimit.burst must be between 1 and {MaxBurst}.");
         }
 

@@ -79,7 +79,9 @@ public static class DeliverWebhookHandler
 
         var webhook = route.Definition;
         // Ordered: only the head of its key's queue is made; one behind it parks until the head leaves (issue 15).
-        var place = webhook.Ordering is { Enabled: true } ? await ordered.Place(delivery.DeliveryId, cancellation) : null;
+        // Whether it is ordered is the message's word (set when it joined its key's queue), not the definition's now: ordering
+        // turned off meanwhile, or a host whose catalog lags, must not let it skip its queue or stay in it for good.
+        var place = delivery.Ordered ? await ordered.Place(delivery.DeliveryId, cancellation) : null;
         if (place is { Head: false, Ahead: { } ahead })
         {
             decided?.Invoke();
@@ -109,15 +111,17 @@ public static class DeliverWebhookHandler
         BreakerChange? breaker;
         try
         {
-            if (await rateLimits.TryTake(webhook, cancellation) is { } slot)
+            var lease = await limiter.TryEnter(new Uri(webhook.Url), cancellation, webhook.MaxConcurrency, webhook.Id);
+            if (lease is not null && await rateLimits.TryTake(webhook, cancellation) is { } slot)
             {
-                // Over its rate limit (or paused by a 429): it waits for its slot, without spending an attempt.
+                // Over its rate limit (or paused by a 429): it waits for its slot, without spending an attempt (its place
+                // among the target's calls taken first, so that no token is spent on a call the target had no room for).
+                lease.Dispose();
                 await putBack(delivery, slot, null);
                 decided?.Invoke();
                 return false;
             }
 
-            var lease = await limiter.TryEnter(new Uri(webhook.Url), cancellation, webhook.MaxConcurrency, webhook.Id);
             if (lease is null)
             {
                     // The target has its share of calls in flight: come back shortly (the same attempt, as a durable scheduled
@@ -208,15 +212,15 @@ public static class DeliverWebhookHandler
                 await Notify(bus, notifications.Any ? notifications.DeliveryFailed(webhook, delivery, reason, now) : []);
             }
             // Done for good (succeeded or failed): an ordered delivery leaves its key's queue, in this commit.
-            leaves = place is not null && !retried;
+            leaves = !retried && place is not null;
             if (leaves)
             {
                 ordered.Leave(writer, delivery.DeliveryId);
             }
         }, delivery.EventId);
-        if (leaves)
+        if (leaves && place is not null)
         {
-            await ordered.Wake(webhook.Id, place!.Key, cancellation);
+            await ordered.Wake(webhook.Id, place.Key, cancellation);
         }
 
         return true;

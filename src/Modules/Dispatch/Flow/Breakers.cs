@@ -48,7 +48,7 @@ public sealed class Breakers(DispatchOptions options)
         DateTimeOffset next;
         lock (streak)
         {
-            if (streak.ClosingAsked)
+            if (streak.ClosingAsked && now - streak.ClosingAskedAt < Options.CoolDown)
             {
                 // This host's probe succeeded: the definition saying the breaker closed is on its way.
                 return (BreakerVerdict.Go, now);
@@ -120,7 +120,7 @@ public sealed class Breakers(DispatchOptions options)
 
                 lock (streak)
                 {
-                    streak.ClosingAsked = true;
+                    (streak.ClosingAsked, streak.ClosingAskedAt) = (true, now);
                 }
 
                 return new BreakerChange(false, 0, now, now, null);
@@ -185,6 +185,7 @@ public sealed class Breakers(DispatchOptions options)
         public bool SawOpen;
         public DateTimeOffset? NextProbeAt;
         public bool ClosingAsked;
+        public DateTimeOffset ClosingAskedAt;
         public int Probing;
     }
 }

@@ -108,6 +108,7 @@ public sealed partial class DeliveryLogProjection : MultiStreamProjection<Delive
         log.Attempts.Add(new AttemptView(e.Number, e.At, e.StatusCode, e.DurationMs, e.ResponseExcerpt, e.Error, e.RequestHeaders));
         log.NextAttemptAt = null;
         log.Reason = null; // no longer waiting (behind another of its key, or for its webhook)
+        log.Parked = false;
         log.DurationMs = e.DurationMs;
         log.AttemptCount = log.Attempts.Count;
     }

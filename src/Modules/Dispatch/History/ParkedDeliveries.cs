@@ -19,7 +19,7 @@ public static class ParkedDeliveriesHandler
 
     public static async Task Handle(
         ParkedDeliveriesOnEnable enabled, DispatchCatalog catalog, IDocumentStore store, Redeliveries redeliveries, GroupCommit commits,
-        TimeProvider time, IMessageContext context, CancellationToken cancellation)
+        Flow.OrderedDeliveries ordered, TimeProvider time, IMessageContext context, CancellationToken cancellation)
     {
         var route = catalog.Find(enabled.WebhookId);
         if (route is null)
@@ -33,20 +33,27 @@ public static class ParkedDeliveriesHandler
             return;
         }
 
+        if (!route.Definition.Enabled)
+        {
+            return; // disabled again meanwhile: its deliveries wait for the next enabling's choice
+        }
+
         await using var session = store.QuerySession();
         var parked = await session.QueryAsync<DeliveryLog>(
-            "where data ->> 'webhookId' = ? and (data ->> 'parked')::boolean order by id", cancellation, enabled.WebhookId.ToString());
+            "where webhook_id = ? and (data ->> 'parked')::boolean order by id", cancellation, enabled.WebhookId);
         foreach (var chunk in parked.Chunk(GroupCommit.MaxBatch))
         {
             if (enabled.Pending == PendingOnEnable.Fail)
             {
                 var now = time.GetUtcNow();
-                await Task.WhenAll(chunk.GroupBy(d => d.EventId).Select(stream => commits.Commit((_, bus) =>
+                await Task.WhenAll(chunk.GroupBy(d => d.EventId).Select(stream => commits.Commit((writer, bus) =>
                 {
                     foreach (var delivery in stream)
                     {
                         commits.Record(bus, new DeliveryFailed(delivery.Id,
                             $"Failed when {enabled.Actor} enabled the webhook again (pending=fail); recover it with POST /webhooks/{{name}}/recover.", now));
+                        // Failed for good: it leaves its ordering key's queue, if any (the sweep wakes the next).
+                        ordered.Leave(writer, delivery.Id);
                     }
 
                     return ValueTask.CompletedTask;

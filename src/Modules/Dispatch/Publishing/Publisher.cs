@@ -360,6 +360,7 @@ public sealed partial class Publisher(
                 if (OrderedDeliveries.Key(webhook, record) is { } orderKey)
                 {
                     // In this commit: the delivery's place in its key's queue, in the order the publishes commit.
+                    message = message with { Ordered = true };
                     ordered.Enqueue(session, message, orderKey);
                 }
 

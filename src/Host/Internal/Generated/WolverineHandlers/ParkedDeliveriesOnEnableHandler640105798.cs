@@ -3,6 +3,7 @@
 using Marten;
 using System;
 using Webhooks.Dispatch.Batching;
+using Webhooks.Dispatch.Flow;
 using Webhooks.Dispatch.History;
 using Webhooks.Dispatch.Routing;
 
@@ -15,14 +16,16 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Marten.IDocumentStore _documentStore;
         private readonly System.TimeProvider _timeProvider;
         private readonly Webhooks.Dispatch.Batching.GroupCommit _groupCommit;
+        private readonly Webhooks.Dispatch.Flow.OrderedDeliveries _orderedDeliveries;
         private readonly Webhooks.Dispatch.History.Redeliveries _redeliveries;
         private readonly Webhooks.Dispatch.Routing.DispatchCatalog _dispatchCatalog;
 
-        public ParkedDeliveriesOnEnableHandler640105798(Marten.IDocumentStore documentStore, System.TimeProvider timeProvider, Webhooks.Dispatch.Batching.GroupCommit groupCommit, Webhooks.Dispatch.History.Redeliveries redeliveries, Webhooks.Dispatch.Routing.DispatchCatalog dispatchCatalog)
+        public ParkedDeliveriesOnEnableHandler640105798(Marten.IDocumentStore documentStore, System.TimeProvider timeProvider, Webhooks.Dispatch.Batching.GroupCommit groupCommit, Webhooks.Dispatch.Flow.OrderedDeliveries orderedDeliveries, Webhooks.Dispatch.History.Redeliveries redeliveries, Webhooks.Dispatch.Routing.DispatchCatalog dispatchCatalog)
         {
             _documentStore = documentStore;
             _timeProvider = timeProvider;
             _groupCommit = groupCommit;
+            _orderedDeliveries = orderedDeliveries;
             _redeliveries = redeliveries;
             _dispatchCatalog = dispatchCatalog;
         }
@@ -36,7 +39,7 @@ namespace Internal.Generated.WolverineHandlers
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Webhooks.Dispatch.History.ParkedDeliveriesHandler");
             
             // The actual message execution
-            await Webhooks.Dispatch.History.ParkedDeliveriesHandler.Handle(parkedDeliveriesOnEnable, _dispatchCatalog, _documentStore, _redeliveries, _groupCommit, _timeProvider, context, cancellation).ConfigureAwait(false);
+            await Webhooks.Dispatch.History.ParkedDeliveriesHandler.Handle(parkedDeliveriesOnEnable, _dispatchCatalog, _documentStore, _redeliveries, _groupCommit, _orderedDeliveries, _timeProvider, context, cancellation).ConfigureAwait(false);
         }
     }
 
