@@ -35,6 +35,7 @@ public static class DispatchModule
         services.AddSingleton<Breakers>();
         services.AddSingleton<RateLimits>();
         services.AddSingleton<OrderedDeliveries>();
+        services.AddSingleton<DeliveryPath>();
         services.AddHostedService<OrderedDeliveries.Sweep>();
         services.AddOptions<Operations.OperationsOptions>().BindConfiguration(Operations.OperationsOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<Operations.OperationsOptions>, Operations.OperationsOptionsValidator>();

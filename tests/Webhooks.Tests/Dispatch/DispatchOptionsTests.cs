@@ -58,8 +58,31 @@ public sealed class DispatchOptionsTests
     [InlineData("SyncRecording", "sometimes", "SyncRecording")]
     [InlineData("GroupCommitters", "0", "GroupCommitters must be between 1 and 16")]
     [InlineData("SyncTimeout", "ten seconds", "SyncTimeout")]
+    [InlineData("Breaker:FailureThreshold", "0", "Breaker: FailureThreshold must be at least 1")]
+    [InlineData("Breaker:MaxCoolDown", "00:00:01", "MaxCoolDown at least CoolDown")]
+    [InlineData("Breaker:AutoDisableAfter", "-00:00:01", "AutoDisableAfter must not be negative")]
+    [InlineData("TrustedCertificateAuthorities", "/nowhere/authorities.pem", "there is no file '/nowhere/authorities.pem'")]
     public void bad_settings_stop_the_start_with_a_message(string key, string value, string message) =>
         Should.Throw<Exception>(() => From((key, value))).ShouldSatisfyAllConditions(
             e => (e is OptionsValidationException or InvalidOperationException).ShouldBeTrue(e.GetType().Name), // the validator's, or the binder's
             e => e.Message.ShouldContain(message));
+
+    [Theory]
+    [InlineData("ftp://ops.example.com/hooks", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "Targets:oncall:Url must be an absolute http(s) URL")]
+    [InlineData("https://ops.example.com/hooks", "plain-secret", "Targets:oncall:Secret must be whsec_")]
+    [InlineData("https://ops.example.com/hooks", "whsec_c2hvcnQ=", "at least 24 bytes")]
+    public void bad_operator_targets_stop_the_start_with_a_message(string url, string secret, string message)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Webhooks:Operations:Targets:oncall:Url"] = url,
+            ["Webhooks:Operations:Targets:oncall:Secret"] = secret,
+        }).Build();
+        var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration);
+        services.AddOptions<Webhooks.Dispatch.Operations.OperationsOptions>().BindConfiguration(Webhooks.Dispatch.Operations.OperationsOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<Webhooks.Dispatch.Operations.OperationsOptions>, Webhooks.Dispatch.Operations.OperationsOptionsValidator>();
+        using var provider = services.BuildServiceProvider();
+
+        Should.Throw<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate()).Message.ShouldContain(message);
+    }
 }

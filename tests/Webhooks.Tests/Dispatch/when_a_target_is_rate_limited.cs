@@ -22,11 +22,7 @@ public sealed class when_a_target_is_rate_limited : IAsyncLifetime
     public async Task InitializeAsync()
     {
         receiver = await Receiver.Start();
-        settings = new Dictionary<string, string>
-        {
-            ["ConnectionStrings:Webhooks"] = await TestDatabase.Fresh("ratelimit"),
-            [$"Webhooks:KeySafe:MasterKeys:{AppFixture.MasterKeyId}"] = AppFixture.MasterKey,
-        };
+        settings = await AppFixture.OwnDatabase("ratelimit");
     }
 
     public async Task DisposeAsync() => await receiver.DisposeAsync();
@@ -116,9 +112,12 @@ public sealed class when_a_target_is_rate_limited : IAsyncLifetime
         {
             RateLimit = new RateLimit(0, 0),
             MaxConcurrency = 1000,
+            Ordering = new Ordering(true, "h_\u0001id"),
         }));
         refused.Content!.Errors["rateLimit.perSecond"].Single().ShouldStartWith("rateLimit.perSecond must be between 0.001 and 10000");
         refused.Content.Errors["rateLimit.burst"].Single().ShouldBe("rateLimit.burst must be between 1 and 10000.");
         refused.Content.Errors["maxConcurrency"].Single().ShouldBe("maxConcurrency must be between 1 and 256.");
+        refused.Content.Errors["ordering.key"].Single().ShouldStartWith("ordering.key must name a record field");
+        (await admin.ListWebhooks()).Items.ShouldBeEmpty("nothing was written");
     }
 }

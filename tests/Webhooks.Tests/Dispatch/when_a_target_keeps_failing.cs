@@ -36,10 +36,9 @@ public sealed class when_a_target_keeps_failing : IAsyncLifetime
             return Task.CompletedTask;
         };
         operators = await Receiver.Start();
-        host = await AppFixture.StartHost(new Dictionary<string, string>
+        var settings = await AppFixture.OwnDatabase("breaker");
+        host = await AppFixture.StartHost(new Dictionary<string, string>(settings)
         {
-            ["ConnectionStrings:Webhooks"] = await TestDatabase.Fresh("breaker"),
-            [$"Webhooks:KeySafe:MasterKeys:{AppFixture.MasterKeyId}"] = AppFixture.MasterKey,
             ["Webhooks:Dispatch:Breaker:FailureThreshold"] = "3",
             ["Webhooks:Dispatch:Breaker:CoolDown"] = "00:00:01.500",
             ["Webhooks:Dispatch:Breaker:MaxCoolDown"] = "00:00:06",

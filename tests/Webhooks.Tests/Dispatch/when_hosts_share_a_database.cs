@@ -21,11 +21,7 @@ public sealed class when_hosts_share_a_database : IAsyncLifetime
     public async Task InitializeAsync()
     {
         receiver = await Receiver.Start();
-        settings = new Dictionary<string, string>
-        {
-            ["ConnectionStrings:Webhooks"] = await TestDatabase.Fresh("shared"),
-            [$"Webhooks:KeySafe:MasterKeys:{AppFixture.MasterKeyId}"] = AppFixture.MasterKey,
-        };
+        settings = await AppFixture.OwnDatabase("shared");
     }
 
     public async Task DisposeAsync() => await receiver.DisposeAsync();

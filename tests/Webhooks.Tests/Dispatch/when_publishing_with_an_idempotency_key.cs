@@ -198,11 +198,7 @@ public sealed class when_hosts_race_on_an_idempotency_key : IAsyncLifetime
     public async Task InitializeAsync()
     {
         receiver = await Receiver.Start();
-        var settings = new Dictionary<string, string>
-        {
-            ["ConnectionStrings:Webhooks"] = await TestDatabase.Fresh("idempotency"),
-            [$"Webhooks:KeySafe:MasterKeys:{AppFixture.MasterKeyId}"] = AppFixture.MasterKey,
-        };
+        var settings = await AppFixture.OwnDatabase("idempotency");
         first = await AppFixture.StartHost(settings);
         second = await AppFixture.StartHost(settings);
         var admin = WebhooksClient.Create(first.Server.CreateClient(), TestKeys.Admin);

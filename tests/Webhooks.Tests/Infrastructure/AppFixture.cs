@@ -43,6 +43,16 @@ public sealed class AppFixture : IAsyncLifetime
         Host = await StartHost(new Dictionary<string, string> { [$"Webhooks:KeySafe:MasterKeys:{MasterKeyId}"] = MasterKey }, Logs);
     }
 
+    /// <summary>
+    /// The settings of a host on a database of its own (a new, empty one on the test cluster) with the shared master key:
+    /// for hosts that must not share the shared host's database; several hosts may be started on the same settings.
+    /// </summary>
+    public static async Task<Dictionary<string, string>> OwnDatabase(string purpose) => new()
+    {
+        ["ConnectionStrings:Webhooks"] = await TestDatabase.Fresh(purpose),
+        [$"Webhooks:KeySafe:MasterKeys:{MasterKeyId}"] = MasterKey,
+    };
+
     /// <summary>A host on the test database with the test keys and these extra settings; tests may start more than one.</summary>
     public static async Task<IAlbaHost> StartHost(IDictionary<string, string> settings, CapturedLogs? logs = null)
     {

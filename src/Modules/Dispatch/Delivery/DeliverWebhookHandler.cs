@@ -17,6 +17,15 @@ public static class Attempts
 }
 
 /// <summary>
+/// Everything an attempt of an async delivery goes through, in the order it does: the catalog, the ordered queue, the
+/// breaker, the target's limiter and rate limit, the call, the group commit, the operators' notifications. One
+/// instance for the host; both delivery handlers take it.
+/// </summary>
+public sealed record DeliveryPath(
+    DispatchCatalog Catalog, TargetCaller Caller, TargetLimiter Limiter, Breakers Breakers, RateLimits RateLimits, OrderedDeliveries Ordered,
+    Operations.OperatorNotifications Notifications, GroupCommit Commits, DispatchOptions Options, TimeProvider Time);
+
+/// <summary>
 /// One attempt of an async delivery, at least once: the call, then (in one group commit) the attempt's record and
 /// either the outcome or the next attempt's durable message. The webhook's current definition is used (a fixed URL
 /// helps a retry); a deleted or disabled webhook ends the delivery as failed.
@@ -24,15 +33,12 @@ public static class Attempts
 public static class DeliverWebhookHandler
 {
     public static async Task Handle(
-        DeliverWebhook delivery, DispatchCatalog catalog, TargetCaller caller, TargetLimiter limiter, Breakers breakers, RateLimits rateLimits,
-        OrderedDeliveries ordered, Operations.OperatorNotifications notifications, GroupCommit commits, DispatchOptions options, TimeProvider time,
-        PipelineProgress progress, IMessageContext context, CancellationToken cancellation)
+        DeliverWebhook delivery, DeliveryPath path, PipelineProgress progress, IMessageContext context, CancellationToken cancellation)
     {
         var attempted = false;
         try
         {
-            attempted = await Deliver(
-                delivery, catalog, caller, limiter, breakers, rateLimits, ordered, notifications, commits, options, time, context.ScheduleAsync, cancellation);
+            attempted = await Deliver(delivery, path, context.ScheduleAsync, cancellation);
         }
         finally
         {
@@ -46,10 +52,10 @@ public static class DeliverWebhookHandler
     /// the call, which may take long).
     /// </summary>
     internal static async Task<bool> Deliver(
-        DeliverWebhook delivery, DispatchCatalog catalog, TargetCaller caller, TargetLimiter limiter, Breakers breakers, RateLimits rateLimits,
-        OrderedDeliveries ordered, Operations.OperatorNotifications notifications, GroupCommit commits, DispatchOptions options, TimeProvider time,
-        Func<DeliverWebhook, DateTimeOffset, DeliveryOptions?, ValueTask> putBack, CancellationToken cancellation, Action? decided = null)
+        DeliverWebhook delivery, DeliveryPath path, Func<DeliverWebhook, DateTimeOffset, DeliveryOptions?, ValueTask> putBack,
+        CancellationToken cancellation, Action? decided = null)
     {
+        var (catalog, caller, limiter, breakers, rateLimits, ordered, notifications, commits, options, time) = path;
         var route = catalog.Find(delivery.WebhookId);
         if (route is null)
         {
@@ -124,7 +130,7 @@ public static class DeliverWebhookHandler
 
             if (lease is null)
             {
-                    // The target has its share of calls in flight: come back shortly (the same attempt, as a durable scheduled
+                // The target has its share of calls in flight: come back shortly (the same attempt, as a durable scheduled
                 // message) instead of holding a handler here. Normal flow control, so nothing is logged: Wolverine's own
                 // ReScheduleCurrentAsync logs every such step aside as an error.
                 await putBack(delivery, time.GetUtcNow().AddMilliseconds(Random.Shared.Next(50, 250)), null);
@@ -247,18 +253,15 @@ public static class DeliverWebhookHandler
 public static class DeliverWebhooksHandler
 {
     public static async Task Handle(
-        DeliverWebhooks batch, DispatchCatalog catalog, TargetCaller caller, TargetLimiter limiter, Breakers breakers, RateLimits rateLimits,
-        OrderedDeliveries ordered, Operations.OperatorNotifications notifications, GroupCommit commits, DispatchOptions options, TimeProvider time,
-        PipelineProgress progress, BatchedDeliveries batched, IDocumentStore store, IWolverineRuntime runtime, IMessageContext context,
-        CancellationToken cancellation)
+        DeliverWebhooks batch, DeliveryPath path, PipelineProgress progress, BatchedDeliveries batched, IDocumentStore store,
+        IWolverineRuntime runtime, IMessageContext context, CancellationToken cancellation)
     {
         // A batch handed over by this node's group commit is counted already; one that comes back from the database (its
         // deliveries stepped aside together, or it is recovered) counts from here.
         batched.Add(batch);
         try
         {
-            await Deliver(
-                batch, new(catalog, caller, limiter, breakers, rateLimits, ordered, notifications, commits, options, time), progress, batched, store, runtime, context, cancellation);
+            await Deliver(batch, path, progress, batched, store, runtime, context, cancellation);
         }
         finally
         {
@@ -267,13 +270,8 @@ public static class DeliverWebhooksHandler
         }
     }
 
-    /// <summary>What one delivery of a batch needs (the parameters of <see cref="DeliverWebhookHandler.Deliver"/>).</summary>
-    private sealed record Path(
-        DispatchCatalog Catalog, TargetCaller Caller, TargetLimiter Limiter, Breakers Breakers, RateLimits RateLimits, OrderedDeliveries Ordered, Operations.OperatorNotifications Notifications,
-        GroupCommit Commits, DispatchOptions Options, TimeProvider Time);
-
     private static async Task Deliver(
-        DeliverWebhooks batch, Path path, PipelineProgress progress, BatchedDeliveries batched, IDocumentStore store,
+        DeliverWebhooks batch, DeliveryPath path, PipelineProgress progress, BatchedDeliveries batched, IDocumentStore store,
         IWolverineRuntime runtime, IMessageContext context, CancellationToken cancellation)
     {
         var time = path.Time;
@@ -352,8 +350,7 @@ public static class DeliverWebhooksHandler
             {
                 if (!done.Contains(delivery.DeliveryId))
                 {
-                    attempted = await DeliverWebhookHandler.Deliver(
-                        delivery, path.Catalog, path.Caller, path.Limiter, path.Breakers, path.RateLimits, path.Ordered, path.Notifications, path.Commits, path.Options, time, (later, at, _) =>
+                    attempted = await DeliverWebhookHandler.Deliver(delivery, path, (later, at, _) =>
                     {
                         lock (full)
                         {

@@ -35,8 +35,8 @@ public sealed class OrderedDeliveries(NpgsqlDataSource database, IDocumentStore 
     public static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(2);
 
     private readonly string table = $"{store.Options.DatabaseSchemaName}.{TableName}";
-    private Task? created;
 
+    /// <summary>The queue table: one of Marten's extended schema objects, so it is created and migrated with the rest on start.</summary>
     public static Table Table(string schema)
     {
         var table = new Table(new PostgresqlObjectName(schema, TableName, SchemaUtils.IdentifierUsage.General));
@@ -105,7 +105,6 @@ public sealed class OrderedDeliveries(NpgsqlDataSource database, IDocumentStore 
     /// <summary>Where the delivery stands; null when it is in no queue (not ordered, or a redelivery: made at once).</summary>
     public async Task<OrderedPlace?> Place(Guid deliveryId, CancellationToken cancellation)
     {
-        await Created();
         await using var command = database.CreateCommand($"""
             select o.key, h.delivery_id
             from {table} o
@@ -170,7 +169,6 @@ public sealed class OrderedDeliveries(NpgsqlDataSource database, IDocumentStore 
     /// <summary>Claims every parked head (a sweep); their messages to send.</summary>
     public async Task<IReadOnlyList<DeliverWebhook>> ClaimParkedHeads(CancellationToken cancellation)
     {
-        await Created();
         await using var command = database.CreateCommand($"""
             update {table} o set state = 'sent'
             where o.state = 'parked'
@@ -187,43 +185,12 @@ public sealed class OrderedDeliveries(NpgsqlDataSource database, IDocumentStore 
         return claimed;
     }
 
-    /// <summary>Marten creates its tables when first used and knows nothing of this one's use: made here, once per process.</summary>
-    public Task Created() => created ??= Create();
-
-    private async Task Create()
-    {
-        try
-        {
-            await using var command = database.CreateCommand($"""
-                create table if not exists {table} (seq bigserial primary key, webhook_id uuid not null, key text not null,
-                  delivery_id uuid not null, event_id uuid not null, body bytea not null, state text not null);
-                create index if not exists {TableName}_idx_queue on {table} (webhook_id, key, seq);
-                create unique index if not exists {TableName}_idx_delivery on {table} (delivery_id);
-                """);
-            await command.ExecuteNonQueryAsync();
-        }
-        catch
-        {
-            created = null;
-            throw;
-        }
-    }
-
     /// <summary>Every host sweeps: parked heads whose wake was lost (a host died in between, a park raced it) are sent.</summary>
     public sealed class Sweep(OrderedDeliveries ordered, IWolverineRuntime runtime) : BackgroundService
     {
         protected override async Task ExecuteAsync(CancellationToken stoppingToken)
         {
             using var timer = new PeriodicTimer(SweepInterval);
-            try
-            {
-                await ordered.Created();
-            }
-            catch (NpgsqlException)
-            {
-                // The database is away: made by the first sweep or use that reaches it.
-            }
-
             try
             {
                 while (await timer.WaitForNextTickAsync(stoppingToken))

@@ -24,9 +24,8 @@ public sealed class RateLimits(NpgsqlDataSource database, Marten.IDocumentStore 
 
     private readonly ConcurrentDictionary<Guid, Local> locals = new();
     private readonly string table = $"{store.Options.DatabaseSchemaName}.{TableName}";
-    private Task? created;
 
-    /// <summary>The bucket table, created with Marten's schema.</summary>
+    /// <summary>The bucket table: one of Marten's extended schema objects, so it is created and migrated with the rest on start.</summary>
     public static Table Table(string schema)
     {
         var table = new Table(new PostgresqlObjectName(schema, TableName, SchemaUtils.IdentifierUsage.General));
@@ -131,9 +130,6 @@ public sealed class RateLimits(NpgsqlDataSource database, Marten.IDocumentStore 
     /// <summary>Takes up to <paramref name="want"/> whole tokens from the webhook's bucket; what it got, and what was there.</summary>
     private async Task<(int Granted, double Available)> Take(Guid webhookId, double rate, int burst, int want, CancellationToken cancellation)
     {
-        // Marten creates its own tables when first used, and knows nothing of this one's use: it is made here, once per
-        // process, by the same definition Marten's schema tools see (RateLimits.Table).
-        await (created ??= Create());
         await using var batch = database.CreateBatch();
         // A new bucket starts full; the bucket refills by the database's clock, so every host sees one time.
         batch.BatchCommands.Add(new NpgsqlBatchCommand(
@@ -171,21 +167,6 @@ public sealed class RateLimits(NpgsqlDataSource database, Marten.IDocumentStore 
     }
 
 #pragma warning disable CA1001 // One per rate-limited webhook for the host's life; a semaphore without a wait handle holds nothing to dispose.
-    private async Task Create()
-    {
-        try
-        {
-            await using var command = database.CreateCommand(
-                $"create table if not exists {table} (webhook_id uuid primary key, tokens double precision not null, updated_at timestamp with time zone not null)");
-            await command.ExecuteNonQueryAsync();
-        }
-        catch
-        {
-            created = null; // tried again by the next call
-            throw;
-        }
-    }
-
     private sealed class Local
     {
         public int Tokens;
