@@ -55,6 +55,11 @@ public static class ConsoleUser
 public sealed record ConsoleProblem(
     string Title, string Message, IReadOnlyDictionary<string, string[]> Fields, HttpStatusCode Status, IReadOnlyList<string>? Webhooks = null)
 {
+    /// <summary>A field error the page finds itself, before asking the API, shown as the API's own would be.</summary>
+    public static ConsoleProblem ForField(string field, string message) => new(
+        "The request is not valid", "Some fields need correcting: each says why beside it.",
+        new Dictionary<string, string[]> { [field] = [message] }, HttpStatusCode.BadRequest);
+
     public static ConsoleProblem From(ApiException failure)
     {
         var fields = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase);

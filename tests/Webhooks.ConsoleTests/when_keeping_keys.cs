@@ -104,6 +104,21 @@ public sealed class when_keeping_keys(ConsoleWorld world)
     }
 
     [Fact]
+    public async Task an_oversized_pkcs12_file_is_refused_beside_its_field_unread()
+    {
+        var page = await world.SignedIn(ConsoleWorld.KeySafeKey);
+        await page.GotoAsync("/console/keysafe/new");
+        await page.GetByLabel("Type").SelectOptionAsync(new SelectOptionValue { Label = "TLS client certificate" });
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("too big");
+        await page.GetByLabel("Or a PKCS#12 file").SetInputFilesAsync(new FilePayload { Name = "big.p12", MimeType = "application/x-pkcs12", Buffer = new byte[60_000] });
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+
+        await Expect(page.Locator("#pkcs12Base64-error")).ToContainTextAsync("The PKCS#12 file may be at most 48 KiB.");
+        await Expect(page.GetByLabel("Name", new() { Exact = true })).ToHaveValueAsync("too big");
+        (await world.KeySafe.ListKeys()).Items.ShouldNotContain(k => k.Name == "too big");
+    }
+
+    [Fact]
     public async Task a_refused_key_keeps_what_was_typed_but_the_password()
     {
         var page = await world.SignedIn(ConsoleWorld.KeySafeKey);

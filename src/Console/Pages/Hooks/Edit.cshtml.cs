@@ -189,8 +189,7 @@ public sealed class WebhookFormModel(ConsoleApi console) : ConsolePage(console)
         var (definition, headersProblem) = Form.ToDefinition(Keys);
         if (definition is null)
         {
-            Problem = new ConsoleProblem("The request is not valid", "Some fields need correcting: each says why beside it.",
-                new Dictionary<string, string[]> { ["headers"] = [headersProblem!] }, HttpStatusCode.BadRequest);
+            Problem = ConsoleProblem.ForField("headers", headersProblem!);
             return Page();
         }
 

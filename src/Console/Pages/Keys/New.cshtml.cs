@@ -54,9 +54,7 @@ public sealed class KeyForm
 
     /// <summary>Refused here, unread, when larger than the API takes: a problem beside the file field.</summary>
     public ConsoleProblem? FileTooLarge() => Pkcs12File is { Length: > MaxPkcs12FileBytes }
-        ? new ConsoleProblem("The request is not valid", "Some fields need correcting: each says why beside it.",
-            new Dictionary<string, string[]> { ["pkcs12Base64"] = [$"The PKCS#12 file may be at most {MaxPkcs12FileBytes / 1024} KiB."] },
-            System.Net.HttpStatusCode.BadRequest)
+        ? ConsoleProblem.ForField("pkcs12Base64", $"The PKCS#12 file may be at most {MaxPkcs12FileBytes / 1024} KiB.")
         : null;
 
     private static string Base64(IFormFile file)

@@ -162,15 +162,7 @@ public sealed class OAuthTokens(OutboundHttp http, TimeProvider time)
 
     private static async Task<string> Read(HttpResponseMessage response, CancellationToken cancellation)
     {
-        var buffer = new byte[MaxAnswerBytes];
-        var read = 0;
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellation);
-        int n;
-        while (read < buffer.Length && (n = await stream.ReadAsync(buffer.AsMemory(read), cancellation)) > 0)
-        {
-            read += n;
-        }
-
+        var (buffer, read) = await TargetCaller.ReadPrefix(response, MaxAnswerBytes, cancellation);
         return Encoding.UTF8.GetString(buffer, 0, read);
     }
 

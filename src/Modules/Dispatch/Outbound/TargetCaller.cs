@@ -313,16 +313,7 @@ public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, OAuthTo
         HttpResponseMessage response, List<string> secrets, CancellationToken cancellation)
     {
         // With a credential sent, read further than the excerpt, so that one across the cut is scrubbed whole.
-        var buffer = new byte[ExcerptBytes + (secrets.Count > 0 ? ScrubbingSlackBytes : 0)];
-        var read = 0;
-        await using (var stream = await response.Content.ReadAsStreamAsync(cancellation))
-        {
-            int n;
-            while (read < buffer.Length && (n = await stream.ReadAsync(buffer.AsMemory(read), cancellation)) > 0)
-            {
-                read += n;
-            }
-        }
+        var (buffer, read) = await ReadPrefix(response, ExcerptBytes + (secrets.Count > 0 ? ScrubbingSlackBytes : 0), cancellation);
 
         if (read == 0)
         {
@@ -338,6 +329,21 @@ public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, OAuthTo
         var text = Excerpt(StoredText.FromUtf8Prefix(buffer.AsSpan(0, read)), secrets, ExcerptBytes);
         var plain = string.Equals(mediaType, "text/plain", StringComparison.OrdinalIgnoreCase) ? text.Trim() : null;
         return (text, plain);
+    }
+
+    /// <summary>At most <paramref name="max"/> bytes of an answer's body (the rest is never read): the bytes, and how many came.</summary>
+    internal static async Task<(byte[] Buffer, int Read)> ReadPrefix(HttpResponseMessage response, int max, CancellationToken cancellation)
+    {
+        var buffer = new byte[max];
+        var read = 0;
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellation);
+        int n;
+        while (read < buffer.Length && (n = await stream.ReadAsync(buffer.AsMemory(read), cancellation)) > 0)
+        {
+            read += n;
+        }
+
+        return (buffer, read);
     }
 
     /// <summary>Text types (and no type at all, as many receivers send) are shown; anything else is described.</summary>

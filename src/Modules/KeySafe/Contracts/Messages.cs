@@ -50,9 +50,6 @@ public sealed record Credential(
     /// <summary>No such key.</summary>
     public static Credential Missing(Guid keyId) => new(keyId, false);
 
-    /// <summary>The secret values as a target might echo them back, to scrub from what is stored of its answers.</summary>
-    public IReadOnlyList<string> Secrets => new[] { Password, Token, Value, ClientSecret }.OfType<string>().ToList();
-
     /// <summary>The one value a custom header may carry: a bearer key's token, an apiKeyHeader key's value.</summary>
     public string? HeaderValue => Type switch
     {
