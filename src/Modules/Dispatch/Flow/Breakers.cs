@@ -88,6 +88,11 @@ public sealed class Breakers(DispatchOptions options)
     /// </summary>
     public BreakerChange? Record(WebhookDefinition webhook, CallOutcome outcome, bool probe, DateTimeOffset now)
     {
+        if (outcome.Succeeded && !probe && webhook.Health is not { IsOpen: true } && !streaks.ContainsKey(webhook.Id))
+        {
+            return null; // the common case, on every call of a healthy target: nothing to count, nothing to lock
+        }
+
         var streak = streaks.GetOrAdd(webhook.Id, _ => new Streak());
         try
         {

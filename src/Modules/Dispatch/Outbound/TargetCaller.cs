@@ -60,8 +60,9 @@ public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, OAuthTo
         deadline.CancelAfter(timeout);
         try
         {
-            var url = new Uri(webhook.Url);
-            var credential = webhook.AuthenticationKeyId is { } keyId ? await Usable(keyId, url, "the webhook's KeySafe key", deadline.Token) : null;
+            var credential = webhook.AuthenticationKeyId is { } keyId
+                ? await Usable(keyId, new Uri(webhook.Url), "the webhook's KeySafe key", deadline.Token)
+                : null;
             var client = http.For(credential?.KeyId ?? Guid.Empty, credential?.ClientCertificate);
             var (response, token) = await Send(client, webhook, credential, null, deliveryId, body, headers, sent, deadline.Token);
             if (response.StatusCode == HttpStatusCode.Unauthorized && token is { } rejected)
@@ -249,11 +250,18 @@ public sealed class TargetCaller(OutboundHttp http, SecretCache secrets, OAuthTo
     }
 
     /// <summary>The webhook's custom headers: literal values as they are, KeySafe-held ones opened now and redacted in the record.</summary>
-    private async Task<List<(string Name, string Value)>> CustomHeaders(
+    private static readonly IReadOnlyList<(string Name, string Value)> NoHeaders = [];
+
+    private async Task<IReadOnlyList<(string Name, string Value)>> CustomHeaders(
         WebhookDefinition webhook, Dictionary<string, string> recorded, List<string> sent, CancellationToken cancellation)
     {
-        var headers = new List<(string, string)>();
-        foreach (var (name, value) in webhook.Headers ?? new Dictionary<string, HeaderValue>())
+        if (webhook.Headers is not { Count: > 0 } custom)
+        {
+            return NoHeaders; // the common case, on every call: nothing to allocate
+        }
+
+        var headers = new List<(string, string)>(custom.Count);
+        foreach (var (name, value) in custom)
         {
             if (value.KeySafeKeyId is { } keyId)
             {
