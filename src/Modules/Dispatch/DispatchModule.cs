@@ -168,5 +168,9 @@ internal sealed class DispatchDurability(IOptions<DispatchOptions> configured) :
         opts.Durability.HealthCheckPollingTime = options.HeartbeatInterval;
         opts.Durability.NodeReassignmentPollingTime = options.HeartbeatInterval;
         opts.Durability.OrphanedMessageSweepPollingTime = options.HeartbeatInterval;
+        // Envelopes are read back only from this database. Ours stay far below Wolverine's 4 MiB default
+        // (DeliverWebhooks.Split), but one written before that split, or one very large body, must not become an
+        // envelope no poll can read (the poll fails whole and holds back every scheduled message behind it).
+        opts.MaxIncomingEnvelopeDataSize = 64 << 20;
     }
 }

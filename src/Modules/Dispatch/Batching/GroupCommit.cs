@@ -238,7 +238,10 @@ public sealed partial class GroupCommit(
 
             if (batch.FirstAttempts.Count > 0)
             {
-                await context.PublishAsync(new DeliverWebhooks(batch.FirstAttempts));
+                foreach (var part in DeliverWebhooks.Split(batch.FirstAttempts))
+                {
+                    await context.PublishAsync(part);
+                }
             }
         }
 

@@ -341,7 +341,8 @@ public static class DeliverWebhooksHandler
         // Together by when they are due, to the second: those whose target was full come back in a moment, those waiting
         // for a breaker's probe when it is due; neither waits for the other.
         static IEnumerable<(DeliverWebhooks Batch, DateTimeOffset At)> StepAside(List<(DeliverWebhook Delivery, DateTimeOffset At)> full) =>
-            full.GroupBy(p => p.At.ToUnixTimeSeconds()).Select(g => (new DeliverWebhooks([.. g.Select(p => p.Delivery)]), g.Max(p => p.At)));
+            full.GroupBy(p => p.At.ToUnixTimeSeconds())
+                .SelectMany(g => DeliverWebhooks.Split(g.Select(p => p.Delivery)).Select(part => (part, g.Max(p => p.At))));
 
         async Task Make(DeliverWebhook delivery, TaskCompletionSource decided)
         {

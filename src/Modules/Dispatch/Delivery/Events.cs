@@ -50,9 +50,46 @@ public sealed record DeliverWebhook(Guid DeliveryId, Guid EventId, Guid WebhookI
 
 /// <summary>
 /// The first attempts of the deliveries one group commit recorded: one durable message for all of them (issue 14), so
-/// the durable inbox stores and marks one envelope per commit instead of one per delivery.
+/// the durable inbox stores and marks one envelope per commit instead of one per delivery; or deliveries that stepped
+/// aside together. Made by <see cref="Split"/> only, so that none outgrows what Wolverine reads back.
 /// </summary>
-public sealed record DeliverWebhooks(IReadOnlyList<DeliverWebhook> Deliveries);
+public sealed record DeliverWebhooks(IReadOnlyList<DeliverWebhook> Deliveries)
+{
+    /// <summary>
+    /// The most body bytes one message carries (1 MiB). Wolverine refuses to read back an envelope over
+    /// <c>MaxIncomingEnvelopeDataSize</c> (4 MiB by default), and bodies travel as base64 (4/3 of their size): a larger
+    /// one would be stored, then fail every poll of the scheduled or recovered messages, holding back all the others.
+    /// </summary>
+    public const int MaxBodyBytes = 1 << 20;
+
+    /// <summary>What a delivery costs a message besides its body (ids, attempt, names), counted against <see cref="MaxBodyBytes"/>.</summary>
+    private const int Overhead = 256;
+
+    /// <summary>The deliveries in order, as few messages as keep each under <see cref="MaxBodyBytes"/> (a larger body travels alone).</summary>
+    public static IEnumerable<DeliverWebhooks> Split(IEnumerable<DeliverWebhook> deliveries)
+    {
+        var chunk = new List<DeliverWebhook>();
+        var bytes = 0L;
+        foreach (var delivery in deliveries)
+        {
+            var size = delivery.Body.Length + Overhead;
+            if (chunk.Count > 0 && bytes + size > MaxBodyBytes)
+            {
+                yield return new DeliverWebhooks(chunk);
+                chunk = [];
+                bytes = 0;
+            }
+
+            chunk.Add(delivery);
+            bytes += size;
+        }
+
+        if (chunk.Count > 0)
+        {
+            yield return new DeliverWebhooks(chunk);
+        }
+    }
+}
 
 /// <summary>An admin asked for the delivery to be made again (same webhook-id); its next attempt follows.</summary>
 public sealed record DeliveryRedeliveryRequested(Guid DeliveryId, int NextAttempt, string Actor, DateTimeOffset At);

@@ -1,0 +1,83 @@
+using System.Net;
+using Alba;
+using Webhooks.Client;
+using Webhooks.Definitions.Contracts;
+using Webhooks.Dispatch.Delivery;
+using Webhooks.Tests.Infrastructure;
+using Wolverine.Tracking;
+
+namespace Webhooks.Tests.Dispatch;
+
+/// <summary>
+/// Large bodies in batch messages. Wolverine reads an envelope back (a scheduled message, a dead host's work) only up
+/// to a size; a batch of deliveries over it was once stored and then failed every poll, holding back every scheduled
+/// message (the benchmark's 1,000-webhook fan-out stalled so). Batches are split by body size, and what is stored is
+/// read back.
+/// </summary>
+public sealed class when_deliveries_are_large
+{
+    private static DeliverWebhook Delivery(int bytes) => new(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), 1, new byte[bytes]);
+
+    [Fact]
+    public void a_batch_is_split_by_body_size_keeping_the_order()
+    {
+        var deliveries = Enumerable.Range(0, 40).Select(_ => Delivery(200_000)).ToList();
+
+        var parts = DeliverWebhooks.Split(deliveries).ToList();
+
+        parts.Count.ShouldBeGreaterThan(1);
+        parts.ShouldAllBe(p => p.Deliveries.Sum(d => d.Body.Length) <= DeliverWebhooks.MaxBodyBytes);
+        parts.SelectMany(p => p.Deliveries).ShouldBe(deliveries);
+    }
+
+    [Fact]
+    public void small_deliveries_stay_in_one_message_and_a_body_over_the_bound_travels_alone()
+    {
+        DeliverWebhooks.Split(Enumerable.Range(0, 1000).Select(_ => Delivery(600))).Count().ShouldBe(1);
+
+        var parts = DeliverWebhooks.Split([Delivery(100), Delivery(DeliverWebhooks.MaxBodyBytes + 1), Delivery(100)]).ToList();
+
+        parts.Select(p => p.Deliveries.Count).ShouldBe([1, 1, 1]);
+        DeliverWebhooks.Split([]).ShouldBeEmpty();
+    }
+
+    /// <summary>
+    /// One event of 200 KB to 40 webhooks of one target taking one call at a time: 39 deliveries step aside as
+    /// scheduled messages (8 MB of bodies together, 10 MB as stored) and every one of them arrives.
+    /// </summary>
+    [Fact]
+    public async Task a_fan_out_of_large_bodies_that_steps_aside_arrives_whole()
+    {
+        await using var receiver = await Receiver.Start();
+        receiver.Respond = async (_, _) => await Task.Delay(20);
+        var settings = await AppFixture.OwnDatabase("large");
+        settings["Webhooks:Dispatch:MaxConcurrencyPerTarget"] = "1";
+        settings["Webhooks:Dispatch:MaxEventBytes"] = "262144";
+        await using var host = await AppFixture.StartHost(settings);
+        var admin = WebhooksClient.Create(host.Server.CreateClient(), TestKeys.Admin);
+        await host.ExecuteAndWaitAsync(() => admin.RegisterEventSource(DefinitionsSetup.Application, DefinitionsSetup.EventSource,
+            new RegisterEventSource("Contact", null, "update")));
+        for (var i = 0; i < 40; i++)
+        {
+            await host.ExecuteAndWaitAsync(() => admin.DefineWebhook(DefinitionsSetup.Webhook($"large-{i:00}") with { Url = receiver.Url.ToString() }));
+        }
+
+        async Task<int> Publish(object record)
+        {
+            var result = await host.Scenario(s =>
+            {
+                s.WithKey(TestKeys.Publisher);
+                s.Post.Json(DispatchSetup.Event(record)).ToUrl("/events");
+                s.StatusCodeShouldBe(HttpStatusCode.Accepted);
+            });
+            return System.Text.Json.JsonDocument.Parse(await result.ReadAsTextAsync()).RootElement.GetProperty("deliveries").GetArrayLength();
+        }
+
+        // Dispatch follows the definitions a moment later: small probes until it matches all 40.
+        await Poll.Until(() => Publish(DispatchSetup.Record), matched => matched == 40, TimeSpan.FromSeconds(10));
+
+        (await Publish(new { h_pk_id = "1", h_notes = new string('x', 200_000) })).ShouldBe(40);
+
+        await Poll.Until(() => Task.FromResult(receiver.Requests.Count(r => r.Body.Length > 200_000)), count => count == 40, TimeSpan.FromSeconds(60));
+    }
+}
