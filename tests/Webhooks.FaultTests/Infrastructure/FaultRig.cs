@@ -145,29 +145,57 @@ public sealed class FaultRig : IAsyncDisposable
             int i;
             while ((i = Interlocked.Increment(ref next)) < count)
             {
-                var id = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                for (var attempt = 0; ; attempt++)
-                {
-                    var address = pick(i, attempt);
-                    try
-                    {
-                        var answer = await Send(address, id);
-                        Accepted[id] = (address, answer.Deliveries, DateTime.UtcNow);
-                        break;
-                    }
-                    catch (Exception e) when (e is HttpRequestException or TaskCanceledException or ServerError)
-                    {
-                        Resent.AddOrUpdate(e is ServerError server ? server.Answer : e.GetType().Name, 1, (_, n) => n + 1);
-                        if (DateTime.UtcNow > deadline)
-                        {
-                            throw new TimeoutException($"Event {id} was not accepted by {deadline}: {e.Message}", e);
-                        }
-
-                        await Task.Delay(200);
-                    }
-                }
+                await PublishOne(i, pick, deadline);
             }
         })));
+    }
+
+    /// <summary>
+    /// Publishes events "0" ... "count-1" by <see cref="Group"/>: one caller per group, each publishing its group's
+    /// events one after the other (the next once the previous is accepted), so each group has a publish order.
+    /// </summary>
+    public Task PublishAllByGroup(int count, Func<int, int, Uri> pick, TimeSpan? giveUpAfter = null)
+    {
+        var deadline = DateTime.UtcNow + (giveUpAfter ?? TimeSpan.FromMinutes(3));
+        return Task.WhenAll(Enumerable.Range(0, Groups).Select(group => Task.Run(async () =>
+        {
+            for (var i = group; i < count; i += Groups)
+            {
+                await PublishOne(i, pick, deadline);
+            }
+        })));
+    }
+
+    /// <summary>The record field <c>group</c> of event <paramref name="id"/>: its number modulo <see cref="Groups"/> (probes have none).</summary>
+    public static int? Group(string id) => int.TryParse(id, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n % Groups : null;
+
+    /// <summary>How many values the records' <c>group</c> field takes.</summary>
+    public const int Groups = 40;
+
+    /// <summary>Sends event <paramref name="i"/> again until a host accepts it (or the deadline passes).</summary>
+    private async Task PublishOne(int i, Func<int, int, Uri> pick, DateTime deadline)
+    {
+        var id = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        for (var attempt = 0; ; attempt++)
+        {
+            var address = pick(i, attempt);
+            try
+            {
+                var answer = await Send(address, id);
+                Accepted[id] = (address, answer.Deliveries, DateTime.UtcNow);
+                return;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or ServerError)
+            {
+                Resent.AddOrUpdate(e is ServerError server ? server.Answer : e.GetType().Name, 1, (_, n) => n + 1);
+                if (DateTime.UtcNow > deadline)
+                {
+                    throw new TimeoutException($"Event {id} was not accepted by {deadline}: {e.Message}", e);
+                }
+
+                await Task.Delay(200);
+            }
+        }
     }
 
     /// <summary>
@@ -221,7 +249,7 @@ public sealed class FaultRig : IAsyncDisposable
         {
             Content = JsonContent.Create(new
             {
-                events = ids.Select(id => new { application = Application, eventSource = EventSource, actionBy = "faults", record = new { h_pk_id = id }, idempotencyKey = id }),
+                events = ids.Select(id => new { application = Application, eventSource = EventSource, actionBy = "faults", record = new { h_pk_id = id, group = Group(id) }, idempotencyKey = id }),
             }),
         };
         using var response = await http.SendAsync(request);
@@ -281,7 +309,7 @@ public sealed class FaultRig : IAsyncDisposable
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(host, "/events"))
         {
-            Content = JsonContent.Create(new { application = Application, eventSource = EventSource, actionBy = "faults", record = new { h_pk_id = id } }),
+            Content = JsonContent.Create(new { application = Application, eventSource = EventSource, actionBy = "faults", record = new { h_pk_id = id, group = Group(id) } }),
         };
         request.Headers.Add("Idempotency-Key", id);
         using var response = await http.SendAsync(request);

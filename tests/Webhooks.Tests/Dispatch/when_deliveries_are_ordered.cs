@@ -2,6 +2,11 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
 using Alba;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Webhooks.Dispatch.Delivery;
+using Webhooks.Dispatch.Flow;
 using Microsoft.AspNetCore.Http;
 using Webhooks.Client;
 using Webhooks.Definitions.Contracts;
@@ -177,6 +182,61 @@ public sealed class when_deliveries_are_ordered(AppFixture fixture) : ReceiverTe
         }
 
         observed.MostAtOnce.ShouldBe(1);
+    }
+
+    /// <summary>
+    /// Two commits sharing keys must not deadlock (PostgreSQL would abort one a second later): a commit takes its keys'
+    /// locks in one global order, whatever order its events were published in. Here a commit joins keys published
+    /// high-then-low while another transaction holds the low one: it waits for it before taking the high one, so a
+    /// third transaction can take the high one meanwhile (taking them in publish order, the commit would hold it).
+    /// </summary>
+    [Fact]
+    public async Task commits_take_their_keys_locks_in_one_order()
+    {
+        var ordered = Host.Services.GetRequiredService<OrderedDeliveries>();
+        var database = Host.Services.GetRequiredService<NpgsqlDataSource>();
+        var webhook = Guid.NewGuid();
+        var (low, high) = OrderedDeliveries.LockOf(webhook, "a") < OrderedDeliveries.LockOf(webhook, "b") ? ("a", "b") : ("b", "a");
+
+        await using var holder = await database.OpenConnectionAsync();
+        await using var holding = await holder.BeginTransactionAsync();
+        await Sql(holder, $"select pg_advisory_xact_lock({OrderedDeliveries.LockOf(webhook, low)})");
+
+        await using var session = Host.Services.GetRequiredService<IDocumentStore>().LightweightSession();
+        session.QueueSqlCommand("set local lock_timeout = '20s'"); // the commit's own work (a publish's events), and a bound
+        ordered.Enqueue(session, new DeliverWebhook(Guid.NewGuid(), Guid.NewGuid(), webhook, 1, [1], Ordered: true), high);
+        ordered.Enqueue(session, new DeliverWebhook(Guid.NewGuid(), Guid.NewGuid(), webhook, 1, [2], Ordered: true), low);
+        var saving = session.SaveChangesAsync();
+        await Poll.Until(
+            async () => await Scalar(database, "select count(*) from pg_locks where locktype = 'advisory' and not granted"),
+            waiting => waiting > 0, TimeSpan.FromSeconds(10));
+
+        await using (var other = await database.OpenConnectionAsync())
+        {
+            await using var taking = await other.BeginTransactionAsync();
+            await Sql(other, "set local lock_timeout = '2s'");
+            await Sql(other, $"select pg_advisory_xact_lock({OrderedDeliveries.LockOf(webhook, high)})"); // not held by the waiting commit
+            await taking.CommitAsync();
+        }
+
+        saving.IsCompleted.ShouldBeFalse("the commit waits for the key held by another transaction");
+        await holding.CommitAsync();
+        await saving;
+        (await Scalar(database, $"select count(*) from webhooks.{OrderedDeliveries.TableName} where webhook_id = '{webhook}'")).ShouldBe(2);
+        await using var cleanup = database.CreateCommand($"delete from webhooks.{OrderedDeliveries.TableName} where webhook_id = '{webhook}'");
+        await cleanup.ExecuteNonQueryAsync();
+
+        static async Task Sql(NpgsqlConnection connection, string sql)
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        static async Task<long> Scalar(NpgsqlDataSource database, string sql)
+        {
+            await using var command = database.CreateCommand(sql);
+            return (long)(await command.ExecuteScalarAsync())!;
+        }
     }
 
     private static async Task<int> Publish(IAlbaHost host, string key, int n)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
@@ -9,6 +10,7 @@ using Weasel.Postgresql.Tables;
 using Webhooks.Definitions.Contracts;
 using Webhooks.Dispatch.Delivery;
 using Wolverine;
+using Wolverine.Marten.Publishing;
 using Wolverine.Runtime;
 
 namespace Webhooks.Dispatch.Flow;
@@ -35,6 +37,7 @@ public sealed class OrderedDeliveries(NpgsqlDataSource database, IDocumentStore 
     public static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(2);
 
     private readonly string table = $"{store.Options.DatabaseSchemaName}.{TableName}";
+    private readonly ConditionalWeakTable<IDocumentSession, Joining> joining = [];
 
     /// <summary>The queue table: one of Marten's extended schema objects, so it is created and migrated with the rest on start.</summary>
     public static Table Table(string schema)
@@ -91,15 +94,55 @@ public sealed class OrderedDeliveries(NpgsqlDataSource database, IDocumentStore 
             : key;
     }
 
-    /// <summary>Joins the delivery to its key's queue in the accepting commit (queued SQL: it runs in that transaction).</summary>
+    /// <summary>
+    /// Joins the delivery to its key's queue in the accepting commit. The rows are written when the commit is saved (with
+    /// its other work: Marten calls a session's listeners only when it has some, and an accepting commit always does), in
+    /// the order of their keys' locks: a commit takes its keys' transaction locks in one global order (a 64-bit hash of
+    /// webhook and key, ascending), so two commits sharing keys wait for each other instead of deadlocking (PostgreSQL
+    /// would abort one of them a second later). Deliveries of one key keep their order among themselves (a stable sort).
+    /// </summary>
     public void Enqueue(IDocumentSession session, DeliverWebhook delivery, string key)
     {
-        // The key's lock is taken first (in the same statement: a batch's statements may not return rows of their own)
-        // and held until the commit ends: the sequence is drawn in commit order, across hosts.
-        session.QueueSqlCommand(
-            $"insert into {table} (webhook_id, key, delivery_id, event_id, body, state) " +
-            "select ?, ?, ?, ?, ?, 'new' from (select pg_advisory_xact_lock(hashtextextended(?, 0))) as locked on conflict do nothing",
-            delivery.WebhookId, key, delivery.DeliveryId, delivery.EventId, delivery.Body, $"{delivery.WebhookId}|{key}");
+        if (!joining.TryGetValue(session, out var join))
+        {
+            join = new Joining(table);
+            joining.Add(session, join);
+            session.Listeners.Add(join);
+        }
+
+        join.Add(delivery, key);
+    }
+
+    /// <summary>The transaction lock of a webhook's key: the first 8 bytes of SHA-256 over both, the same on every host.</summary>
+    public static long LockOf(Guid webhookId, string key)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{webhookId:N}|{key}"), hash);
+        return System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(hash);
+    }
+
+    /// <summary>A commit's deliveries joining their queues: written just before it is saved, in lock order.</summary>
+    private sealed class Joining(string table) : DocumentSessionListenerBase
+    {
+        private readonly List<(long Lock, DeliverWebhook Delivery, string Key)> entries = [];
+
+        public void Add(DeliverWebhook delivery, string key) => entries.Add((LockOf(delivery.WebhookId, key), delivery, key));
+
+        public override Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token)
+        {
+            // Each key's lock is taken in the statement that inserts its row (a batch's statements may not return rows of
+            // their own) and held until the commit ends: the sequence is drawn in commit order, across hosts.
+            foreach (var (lockId, delivery, key) in entries.OrderBy(e => e.Lock))
+            {
+                session.QueueSqlCommand(
+                    $"insert into {table} (webhook_id, key, delivery_id, event_id, body, state) " +
+                    "select ?, ?, ?, ?, ?, 'new' from (select pg_advisory_xact_lock(?)) as locked on conflict do nothing",
+                    delivery.WebhookId, key, delivery.DeliveryId, delivery.EventId, delivery.Body, lockId);
+            }
+
+            entries.Clear();
+            return Task.CompletedTask;
+        }
     }
 
     /// <summary>Where the delivery stands; null when it is in no queue (not ordered, or a redelivery: made at once).</summary>
@@ -130,22 +173,6 @@ public sealed class OrderedDeliveries(NpgsqlDataSource database, IDocumentStore 
     public void Leave(IDocumentSession session, Guid deliveryId) =>
         session.QueueSqlCommand($"delete from {table} where delivery_id = ?", deliveryId);
 
-    /// <summary>Claims the key's head if it is parked (one claimer wins); its message to send, or null.</summary>
-    public async Task<DeliverWebhook?> ClaimHead(Guid webhookId, string key, CancellationToken cancellation)
-    {
-        await using var command = database.CreateCommand($"""
-            update {table} set state = 'sent'
-            where seq = (select seq from {table} where webhook_id = $1 and key = $2 order by seq limit 1) and state = 'parked'
-            returning delivery_id, event_id, body
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = webhookId, NpgsqlDbType = NpgsqlDbType.Uuid });
-        command.Parameters.Add(new NpgsqlParameter { Value = key, NpgsqlDbType = NpgsqlDbType.Text });
-        await using var reader = await command.ExecuteReaderAsync(cancellation);
-        return await reader.ReadAsync(cancellation)
-            ? new DeliverWebhook(reader.GetGuid(0), reader.GetGuid(1), webhookId, 1, reader.GetFieldValue<byte[]>(2), Ordered: true)
-            : null;
-    }
-
     /// <summary>
     /// After a head left its queue, or a delivery parked: sends the key's head if it is parked (one waker wins). Never
     /// throws: what it could not do, the sweep does.
@@ -154,39 +181,71 @@ public sealed class OrderedDeliveries(NpgsqlDataSource database, IDocumentStore 
     {
         try
         {
-            if (await ClaimHead(webhookId, key, cancellation) is { } next)
-            {
-                await new MessageContext(services.GetRequiredService<IWolverineRuntime>()).PublishAsync(next);
-            }
+            await ClaimAndSend(
+                $"""
+                update {table} o set state = 'sent'
+                where seq = (select seq from {table} where webhook_id = $1 and key = $2 order by seq limit 1) and state = 'parked'
+                returning o.delivery_id, o.event_id, o.webhook_id, o.body
+                """,
+                [new NpgsqlParameter { Value = webhookId, NpgsqlDbType = NpgsqlDbType.Uuid }, new NpgsqlParameter { Value = key, NpgsqlDbType = NpgsqlDbType.Text }],
+                cancellation);
         }
         catch (Exception failure) when (failure is not OutOfMemoryException)
         {
-            // Never after a commit: what it could not do, the sweep does (see the class's remarks for the one gap).
+            // Never after a commit: what it could not do, the sweep does.
             _ = failure;
         }
     }
 
-    /// <summary>Claims every parked head (a sweep); their messages to send.</summary>
-    public async Task<IReadOnlyList<DeliverWebhook>> ClaimParkedHeads(CancellationToken cancellation)
+    /// <summary>Claims every parked head (a sweep) and sends them; how many.</summary>
+    public Task<int> SendParkedHeads(CancellationToken cancellation) => ClaimAndSend(
+        $"""
+        update {table} o set state = 'sent'
+        where o.state = 'parked'
+          and not exists (select 1 from {table} p where p.webhook_id = o.webhook_id and p.key = o.key and p.seq < o.seq)
+        returning o.delivery_id, o.event_id, o.webhook_id, o.body
+        """,
+        [],
+        cancellation);
+
+    /// <summary>
+    /// Claims parked heads and makes their messages in one transaction (Wolverine's outbox on a Marten session): a host
+    /// that dies in between leaves either both undone (the head still parked, for the next sweep) or both done (the
+    /// message durable in the inbox, recovered with the rest of the host's work). Never a claimed head without a message.
+    /// </summary>
+    private async Task<int> ClaimAndSend(string claim, NpgsqlParameter[] parameters, CancellationToken cancellation)
     {
-        await using var command = database.CreateCommand($"""
-            update {table} o set state = 'sent'
-            where o.state = 'parked'
-              and not exists (select 1 from {table} p where p.webhook_id = o.webhook_id and p.key = o.key and p.seq < o.seq)
-            returning o.delivery_id, o.event_id, o.webhook_id, o.body
-            """);
+        var bus = new MessageContext(services.GetRequiredService<IWolverineRuntime>());
+        await using var session = services.GetRequiredService<OutboxedSessionFactory>().OpenSession(bus);
+        await session.BeginTransactionAsync(cancellation);
         var claimed = new List<DeliverWebhook>();
-        await using var reader = await command.ExecuteReaderAsync(cancellation);
-        while (await reader.ReadAsync(cancellation))
+        await using (var command = session.Connection!.CreateCommand())
         {
-            claimed.Add(new DeliverWebhook(reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), 1, reader.GetFieldValue<byte[]>(3), Ordered: true));
+            command.CommandText = claim;
+            command.Parameters.AddRange(parameters);
+            await using var reader = await command.ExecuteReaderAsync(cancellation);
+            while (await reader.ReadAsync(cancellation))
+            {
+                claimed.Add(new DeliverWebhook(reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), 1, reader.GetFieldValue<byte[]>(3), Ordered: true));
+            }
         }
 
-        return claimed;
+        if (claimed.Count == 0)
+        {
+            return 0; // nothing claimed: the transaction ends with the session
+        }
+
+        foreach (var delivery in claimed)
+        {
+            await bus.PublishAsync(delivery);
+        }
+
+        await session.SaveChangesAsync(cancellation);
+        return claimed.Count;
     }
 
     /// <summary>Every host sweeps: parked heads whose wake was lost (a host died in between, a park raced it) are sent.</summary>
-    public sealed class Sweep(OrderedDeliveries ordered, IWolverineRuntime runtime) : BackgroundService
+    public sealed class Sweep(OrderedDeliveries ordered) : BackgroundService
     {
         protected override async Task ExecuteAsync(CancellationToken stoppingToken)
         {
@@ -197,11 +256,7 @@ public sealed class OrderedDeliveries(NpgsqlDataSource database, IDocumentStore 
                 {
                     try
                     {
-                        var bus = new MessageContext(runtime);
-                        foreach (var delivery in await ordered.ClaimParkedHeads(stoppingToken))
-                        {
-                            await bus.PublishAsync(delivery);
-                        }
+                        await ordered.SendParkedHeads(stoppingToken);
                     }
                     catch (Exception failure) when (failure is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                     {
