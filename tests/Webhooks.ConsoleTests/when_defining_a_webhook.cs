@@ -154,6 +154,45 @@ public sealed class when_defining_a_webhook(ConsoleWorld world)
         await Expect(page.GetByRole(AriaRole.Switch, new() { Name = "Enabled: switched" })).ToBeFocusedAsync();
     }
 
+    /// <summary>
+    /// Issue 15: deliveries of a disabled webhook are kept; enabling it from its page says what becomes of them. Here a
+    /// delivery is kept (its target failed, then the webhook was disabled) and the admin chooses to fail it.
+    /// </summary>
+    [Fact]
+    public async Task enabling_from_the_webhooks_page_chooses_what_becomes_of_the_deliveries_kept_meanwhile()
+    {
+        await Catalog();
+        await using var receiver = await Receiver.Start();
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        receiver.Respond = async (context, _) =>
+        {
+            arrived.TrySetResult();
+            await release.Task;
+            context.Response.StatusCode = 500;
+        };
+        await world.Admin.DefineWebhook(new DefineWebhook("kept", null, Application, EventSource, true, null, receiver.Url.ToString(), "json", "async", null));
+        var id = (await world.Publish(Application, EventSource, new { h_pk_id = "kept-1" })).Deliveries.Single().Id;
+        await arrived.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        await world.Admin.DisableWebhook("kept", reason: "maintenance");
+        release.SetResult();
+        await Poll.Until(() => world.Auditor.GetDelivery(id), d => d.Reason?.StartsWith("Waiting: the webhook is disabled", StringComparison.Ordinal) == true);
+
+        var page = await world.SignedIn(ConsoleWorld.AdminKey);
+        await page.GotoAsync("/console/webhooks/kept");
+        var kept = page.GetByLabel("Deliveries kept while disabled:");
+        await Expect(kept).ToHaveValueAsync("resume");
+        await kept.SelectOptionAsync("fail");
+        await ConsoleWorld.Shot(page, "04-webhook-enable-kept");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Enable", Exact = true }).ClickAsync();
+
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Disable", Exact = true })).ToBeVisibleAsync();
+        var failed = await Poll.Until(() => world.Auditor.GetDelivery(id), d => d.Status != "pending");
+        failed.Status.ShouldBe("failed");
+        failed.Reason!.ShouldContain("pending=fail");
+        receiver.Requests.Count.ShouldBe(1);
+    }
+
     [Fact]
     public async Task the_list_searches_by_name_and_filters_by_application_and_enabled()
     {

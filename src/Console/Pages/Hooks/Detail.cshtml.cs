@@ -88,8 +88,9 @@ public sealed class WebhookDetailModel(ConsoleApi console) : ConsolePage(console
         return Partial("_Secret", new SecretModel(Name, secret, Problem?.Message));
     }
 
-    public async Task<IActionResult> OnPostEnableAsync(CancellationToken cancellation) =>
-        await Then(Try(() => Api.EnableWebhook(Name, cancellationToken: cancellation)));
+    /// <summary>Enables; <paramref name="pending"/> says what becomes of the deliveries kept while it was disabled (resume or fail).</summary>
+    public async Task<IActionResult> OnPostEnableAsync(string? pending, CancellationToken cancellation) =>
+        await Then(Try(() => Api.EnableWebhook(Name, pending: pending is "fail" ? "fail" : "resume", cancellationToken: cancellation)));
 
     public async Task<IActionResult> OnPostDisableAsync(CancellationToken cancellation) =>
         await Then(Try(() => Api.DisableWebhook(Name, reason: "from the console", cancellationToken: cancellation)));
