@@ -82,6 +82,31 @@ public sealed class when_managing_keys(AppFixture fixture) : AppTest(fixture)
         cleared.Version.ShouldBe(2);
     }
 
+    /// <summary>
+    /// A credential's shown fields (where and how the secret goes) change only with a rotation: a PATCH that sends one
+    /// is refused naming it, not half-applied with the field silently ignored; so is any field PATCH does not take.
+    /// </summary>
+    [Fact]
+    public async Task a_patch_with_a_credentials_field_is_refused_naming_it_and_changes_nothing()
+    {
+        var client = Fixture.Client(TestKeys.KeySafe);
+        var key = await client.CreateKey(new CreateKey(
+            "idp", KeyTypes.OAuth2ClientCredentials, null, null, null, TokenUrl: "https://idp.example.com/token", ClientId: "crm", ClientSecret: "s3cret"));
+
+        var result = await Host.Scenario(s =>
+        {
+            s.WithKey(TestKeys.KeySafe);
+            s.Patch.Json(new { name = "idp-renamed", tokenUrl = "https://elsewhere.example.net/token", colour = "blue" }).ToUrl($"/keysafe/keys/{key.Id}");
+            s.StatusCodeShouldBe(HttpStatusCode.BadRequest);
+        });
+
+        var problem = await result.Problem();
+        problem.FieldErrors("tokenUrl").Single().ShouldStartWith("tokenUrl changes only with a rotation (PUT /keysafe/keys/{id}/secret");
+        problem.FieldErrors("colour").Single().ShouldBe("colour is not a field of a key's details: send name, description or allowedOrigins.");
+        var unchanged = await client.GetKey(key.Id);
+        (unchanged.Name, unchanged.TokenUrl, unchanged.Version).ShouldBe(("idp", "https://idp.example.com/token", 1L));
+    }
+
     [Fact]
     public async Task names_are_unique_whatever_their_case()
     {

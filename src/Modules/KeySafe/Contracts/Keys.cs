@@ -66,7 +66,18 @@ public sealed record CreateKey(
 /// <param name="Name">A new name.</param>
 /// <param name="Description">A new description; an empty string removes it.</param>
 /// <param name="AllowedOrigins">The origins the key may be sent to from now on; an empty list allows any.</param>
-public sealed record UpdateKey(string? Name, string? Description, IReadOnlyList<string>? AllowedOrigins = null);
+public sealed record UpdateKey(string? Name, string? Description, IReadOnlyList<string>? AllowedOrigins = null)
+{
+    /// <summary>
+    /// Any other field sent (a credential's, such as <c>tokenUrl</c>): refused by name rather than ignored, since those
+    /// change only with a rotation. Never set by the SDK.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonExtensionData]
+    public IDictionary<string, System.Text.Json.JsonElement>? Others { get; init; }
+
+    /// <summary>Never prints what else was sent (it may be a secret sent to the wrong place).</summary>
+    public override string ToString() => $"UpdateKey {{ Name = {Name}, Description = {Description}, AllowedOrigins = {AllowedOrigins?.Count} }}";
+}
 
 /// <summary>
 /// Body of <c>PUT /keysafe/keys/{id}/secret</c>: the key's whole new credential, in its type's fields (the type never

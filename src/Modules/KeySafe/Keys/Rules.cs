@@ -52,6 +52,9 @@ public static class KeyRules
         [KeyTypes.Mtls] = ["certificatePem", "privateKeyPem", "pkcs12Base64", "pkcs12Password"],
     };
 
+    /// <summary>Whether <paramref name="field"/> (an API name) is a credential field of any type.</summary>
+    public static bool IsCredentialField(string field) => FieldsOf.Values.Any(fields => fields.Contains(field, StringComparer.Ordinal));
+
     /// <summary>
     /// Checks the credential fields of a key of <paramref name="type"/> (creation or rotation), each problem a field
     /// error that never echoes a secret; and answers what is sealed and what is shown, when they are valid.

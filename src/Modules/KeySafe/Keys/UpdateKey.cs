@@ -18,6 +18,20 @@ public static class UpdateKeyEndpoint
     public static async Task<ProblemDetails> ValidateAsync(Guid id, UpdateKey request, IQuerySession session, CancellationToken cancellation)
     {
         var errors = new FieldErrors();
+        foreach (var other in request.Others?.Keys ?? [])
+        {
+            // A credential's fields decide where and how the secret goes: whoever may edit a key without seeing its
+            // secret must not send it somewhere new. Only a rotation, which gives the secret anew, changes them.
+            errors.Add(other, KeyRules.IsCredentialField(other)
+                ? $"{other} changes only with a rotation (PUT /keysafe/keys/{{id}}/secret, with the type's fields and the secret anew)."
+                : $"{other} is not a field of a key's details: send name, description or allowedOrigins.");
+        }
+
+        if (errors.ToProblem() is { Status: not null } unknown)
+        {
+            return unknown;
+        }
+
         if (request.Name is null && request.Description is null && request.AllowedOrigins is null)
         {
             errors.Add("name", "Send a name, a description, allowed origins, or any of them together.");
