@@ -161,7 +161,8 @@ public sealed class when_defining_a_webhook(ConsoleWorld world)
     [Fact]
     public async Task enabling_from_the_webhooks_page_chooses_what_becomes_of_the_deliveries_kept_meanwhile()
     {
-        await Catalog();
+        // An event source of its own: other tests' webhooks must not take the event too.
+        await world.Admin.RegisterEventSource(Application, "contactKept", new RegisterEventSource("Contact", null, "updated"));
         await using var receiver = await Receiver.Start();
         var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -171,8 +172,8 @@ public sealed class when_defining_a_webhook(ConsoleWorld world)
             await release.Task;
             context.Response.StatusCode = 500;
         };
-        await world.Admin.DefineWebhook(new DefineWebhook("kept", null, Application, EventSource, true, null, receiver.Url.ToString(), "json", "async", null));
-        var id = (await world.Publish(Application, EventSource, new { h_pk_id = "kept-1" })).Deliveries.Single().Id;
+        await world.Admin.DefineWebhook(new DefineWebhook("kept", null, Application, "contactKept", true, null, receiver.Url.ToString(), "json", "async", null));
+        var id = (await world.Publish(Application, "contactKept", new { h_pk_id = "kept-1" })).Deliveries.Single().Id;
         await arrived.Task.WaitAsync(TimeSpan.FromSeconds(20));
         await world.Admin.DisableWebhook("kept", reason: "maintenance");
         release.SetResult();
