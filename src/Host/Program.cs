@@ -34,6 +34,15 @@ catch (InvalidOperationException unreadable) when (unreadable.Message.StartsWith
     return 1;
 }
 
-return await app.RunJasperFxCommands(args);
+// JasperFx's command line (codegen, describe, db-apply, ...) when a command is asked for; a plain start (no arguments, or
+// only ASP.NET Core's --key value settings) runs the host directly: JasperFx would first scan every assembly for commands
+// and print a line for each, the noise a newcomer saw before where it listens.
+if (args.Length > 0 && !args[0].StartsWith('-'))
+{
+    return await app.RunJasperFxCommands(args);
+}
+
+await app.RunAsync();
+return 0;
 
 public partial class Program;

@@ -30,8 +30,25 @@ namespace Webhooks.Host;
 /// <summary>The composition root: the one place that knows every module.</summary>
 public static partial class WebhooksHost
 {
+    /// <summary>
+    /// Log levels by default, beneath every configuration source (appsettings, environment, command line override them):
+    /// the frameworks say what goes wrong, not each command and step, wherever the host runs from (its appsettings.json
+    /// is read from the content root, which is the working directory of a published host).
+    /// </summary>
+    private static readonly Dictionary<string, string?> LogLevels = new()
+    {
+        ["Logging:LogLevel:Default"] = "Information",
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+        ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning", // the host says where it listens itself
+        ["Logging:LogLevel:Wolverine"] = "Warning",
+        ["Logging:LogLevel:Marten"] = "Warning",
+        ["Logging:LogLevel:JasperFx"] = "Warning",
+        ["Logging:LogLevel:Npgsql"] = "Warning",
+    };
+
     public static WebApplicationBuilder AddWebhooks(this WebApplicationBuilder builder)
     {
+        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = LogLevels });
         // Keys first: a host that would refuse every request should refuse to start before touching the database.
         builder.Services.AddApiKeyAuth(builder.Configuration, builder.Environment);
         var connectionString = builder.AddWebhooksDatabase();
@@ -130,7 +147,7 @@ public static partial class WebhooksHost
         return app;
     }
 
-    [LoggerMessage(LogLevel.Information, "Webhooks is listening on {Urls}; API reference at /scalar/v1")]
+    [LoggerMessage(LogLevel.Information, "Webhooks is listening on {Urls}: the console at /console, the API reference at /scalar/v1 (OpenAPI document: /openapi/v1.json)")]
     private static partial void LogListening(ILogger logger, string urls);
 
     [LoggerMessage(LogLevel.Warning, "Development API key (every role): {Key}. Configure Webhooks:Auth:ApiKeys to replace it.")]

@@ -27,6 +27,13 @@ public sealed class when_running_the_host_process : IDisposable
             await first.WaitUntilReady(StartTimeout);
             first.Output.ShouldContain("dev-admin-key");
             first.Output.ShouldContain(first.Address.ToString().TrimEnd('/'));
+            // A quiet start (issue 16): no JasperFx command discovery, no SQL; where it listens comes first among the
+            // host's own lines, with where the console and API reference are.
+            first.Output.ShouldNotContain("for commands");
+            first.Output.ShouldNotContain("Npgsql.Command");
+            first.Output.ShouldContain("the console at /console, the API reference at /scalar/v1");
+            first.Output.IndexOf("Webhooks is listening", StringComparison.Ordinal)
+                .ShouldBeLessThan(first.Output.IndexOf("Development API key", StringComparison.Ordinal));
             serverPid = PostmasterPid();
 
             var client = WebhooksClient.Create(first.Address, "dev-admin-key");
