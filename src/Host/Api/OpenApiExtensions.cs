@@ -6,7 +6,7 @@ namespace Webhooks.Host.Api;
 public static class OpenApiExtensions
 {
     public static IServiceCollection AddWebhooksOpenApi(this IServiceCollection services) =>
-        services.AddOpenApi(options => options.AddSchemaTransformer(HeaderValueSchema).AddDocumentTransformer((document, _, _) =>
+        services.AddOpenApi(options => options.AddSchemaTransformer(HeaderValueSchema).AddSchemaTransformer(OpenApiConventions.RequiredFields).AddDocumentTransformer((document, _, _) =>
         {
             document.Info = new OpenApiInfo
             {
@@ -25,7 +25,7 @@ public static class OpenApiExtensions
             document.Security ??= [];
             document.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("apiKey", document)] = [] });
             return Task.CompletedTask;
-        }));
+        }).AddDocumentTransformer(OpenApiConventions.Apply));
 
     /// <summary>
     /// A custom header's value is written by its own JSON converter: a string, or <c>{"keySafeKeyId": "..."}</c>. The

@@ -43,6 +43,7 @@ public static class ListEventSourcesEndpoint
     [WolverineGet("/applications/{application}/event-sources", OperationId = "ListEventSources")]
     [Authorize(Roles = $"{Roles.Admin},{Roles.Auditor},{Roles.Publisher}")]
     [Tags("Event sources")]
+    [ProducesResponseType<Webhooks.Contracts.Page<EventSourceView>>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     public static async Task<IResult> Get(
         string application, string? after, int? limit, IQuerySession session, ClaimsPrincipal user,
