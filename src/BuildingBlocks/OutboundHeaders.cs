@@ -15,6 +15,8 @@ public static class OutboundHeaders
     [
         "Content-Type", "Content-Length", "Content-Encoding", "Host", "User-Agent", "Connection", "Keep-Alive",
         "Proxy-Authenticate", "Proxy-Authorization", "Proxy-Connection", "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Expect",
+        // W3C Trace Context (issue 16): the attempt's own, when it is sent.
+        "traceparent", "tracestate", "baggage",
     ];
 
     public const string ReservedPrefix = "webhook-";

@@ -49,6 +49,18 @@ public static partial class WebhooksHost
     public static WebApplicationBuilder AddWebhooks(this WebApplicationBuilder builder)
     {
         builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = LogLevels });
+        if (builder.Configuration.GetValue("Webhooks:Logging:Json", false))
+        {
+            // One JSON object per line (timestamp, level, category, message, the message's fields and scopes), for log shippers.
+            builder.Logging.ClearProviders().AddJsonConsole(json =>
+            {
+                json.UseUtcTimestamp = true;
+                json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                json.IncludeScopes = true;
+            });
+        }
+
+        builder.AddWebhooksTelemetry();
         // Keys first: a host that would refuse every request should refuse to start before touching the database.
         builder.Services.AddApiKeyAuth(builder.Configuration, builder.Environment);
         var connectionString = builder.AddWebhooksDatabase();
@@ -121,6 +133,7 @@ public static partial class WebhooksHost
         app.UseDispatch();
         app.UseStorableInput();
         app.MapWebhooksHealth();
+        app.MapWebhooksMetrics();
         app.MapWebhooksOpenApi();
         app.MapBinCapture();
         app.MapConsole();

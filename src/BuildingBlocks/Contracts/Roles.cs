@@ -15,8 +15,11 @@ public static class Roles
     /// <summary>Publishes events, optionally only for named applications.</summary>
     public const string Publisher = "publisher";
 
+    /// <summary>Scrapes <c>/metrics</c> (a Prometheus server's key), and nothing else.</summary>
+    public const string Metrics = "metrics";
+
     /// <summary>Every role, in a stable order.</summary>
-    public static IReadOnlyList<string> All { get; } = [Admin, KeySafe, Auditor, Publisher];
+    public static IReadOnlyList<string> All { get; } = [Admin, KeySafe, Auditor, Publisher, Metrics];
 }
 
 /// <summary>The answer of <c>GET /me</c>: who the API key is and what it may do.</summary>

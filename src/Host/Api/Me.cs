@@ -10,7 +10,7 @@ public static class MeEndpoint
 {
     /// <summary>Who the API key is: its name, roles and (for a limited publisher) applications. Any role may ask.</summary>
     [WolverineGet("/me", OperationId = "GetMe")]
-    [Microsoft.AspNetCore.Authorization.Authorize(Roles = $"{Roles.Admin},{Roles.KeySafe},{Roles.Auditor},{Roles.Publisher}")]
+    [Microsoft.AspNetCore.Authorization.Authorize(Roles = $"{Roles.Admin},{Roles.KeySafe},{Roles.Auditor},{Roles.Publisher},{Roles.Metrics}")]
     [Tags("API keys")]
     public static CallerView Get(ClaimsPrincipal user) => new(
         user.Actor(),

@@ -37,6 +37,7 @@ public static class DispatchModule
         services.AddSingleton<OrderedDeliveries>();
         services.AddSingleton<DeliveryPath>();
         services.AddHostedService<OrderedDeliveries.Sweep>();
+        services.AddHostedService<Operations.DispatchGauges>();
         services.AddOptions<Operations.OperationsOptions>().BindConfiguration(Operations.OperationsOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<Operations.OperationsOptions>, Operations.OperationsOptionsValidator>();
         services.AddSingleton<Operations.OperatorNotifications>();

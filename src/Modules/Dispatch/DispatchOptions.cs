@@ -61,6 +61,9 @@ public sealed class DispatchOptions
     /// <summary>How many calls may be in flight to one target (scheme, host and port) at once.</summary>
     public int MaxConcurrencyPerTarget { get; set; } = 16;
 
+    /// <summary>Whether each attempt sends its W3C trace context (<c>traceparent</c>) to the target (issue 16).</summary>
+    public bool SendTraceContext { get; set; } = true;
+
     /// <summary>A target's Retry-After is honoured up to this long.</summary>
     public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromHours(24);
 

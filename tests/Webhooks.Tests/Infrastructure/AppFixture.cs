@@ -54,7 +54,8 @@ public sealed class AppFixture : IAsyncLifetime
     };
 
     /// <summary>A host on the test database with the test keys and these extra settings; tests may start more than one.</summary>
-    public static async Task<IAlbaHost> StartHost(IDictionary<string, string> settings, CapturedLogs? logs = null)
+    public static async Task<IAlbaHost> StartHost(
+        IDictionary<string, string> settings, CapturedLogs? logs = null, Action<IServiceCollection>? configure = null)
     {
         var connection = TestDatabase.ConnectionString;
         return await AlbaHost.For<Program>(web =>
@@ -77,6 +78,10 @@ public sealed class AppFixture : IAsyncLifetime
                     services.AddLogging(logging => logging.AddFilter<CapturedLogs>(null, LogLevel.Trace));
                 }
             });
+            if (configure is not null)
+            {
+                web.ConfigureServices(configure);
+            }
         });
     }
 

@@ -148,6 +148,12 @@ public sealed partial class when_calling_endpoints_without_the_right_key(AppFixt
                     .Distinct()
                     .ToArray();
                 var policies = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy).OfType<string>().ToArray();
+                if (policies.Contains(Webhooks.Host.Api.TelemetryExtensions.MetricsPolicy))
+                {
+                    // /metrics: its policy takes these roles (or a caller from the configured networks, none here).
+                    roles = [Roles.Metrics, Roles.Admin];
+                }
+
                 var anonymous = endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null;
                 var route = "/" + endpoint.RoutePattern.RawText!.TrimStart('/');
                 return methods.Select(m => new MappedEndpoint(m, route, anonymous, roles, policies));

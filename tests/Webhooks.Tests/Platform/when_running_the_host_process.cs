@@ -110,10 +110,26 @@ public sealed class when_running_the_host_process : IDisposable
             ["Webhooks__Auth__ApiKeys__ops__Key"] = "ops-secret-for-this-test",
             ["Webhooks__Auth__ApiKeys__ops__Roles__0"] = "auditor",
             ["Webhooks__KeySafe__MasterKeys__prod"] = AppFixture.MasterKey,
+            // Issue 16: JSON log lines, and Prometheus scraping from the local network without a key.
+            ["Webhooks__Logging__Json"] = "true",
+            ["Webhooks__Telemetry__Metrics__AllowedNetworks__0"] = "127.0.0.0/8",
         });
 
         await host.WaitUntilReady(StartTimeout);
         Directory.Exists(Path.Combine(directory, "pg")).ShouldBeFalse();
+        var logLines = host.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        logLines.ShouldNotBeEmpty();
+        var listening = logLines.Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement)
+            .Single(log => log.GetProperty("Message").GetString()!.StartsWith("Webhooks is listening", StringComparison.Ordinal));
+        listening.GetProperty("Category").GetString().ShouldBe("Webhooks");
+        listening.GetProperty("LogLevel").GetString().ShouldBe("Information");
+        using (var scraper = new HttpClient { BaseAddress = host.Address })
+        {
+            var scrape = await scraper.GetAsync("/metrics");
+            scrape.StatusCode.ShouldBe(HttpStatusCode.OK, "127.0.0.1 is in the allowed networks");
+            (await scrape.Content.ReadAsStringAsync()).ShouldContain("# TYPE");
+        }
+
         using var http = new HttpClient { BaseAddress = host.Address };
         http.DefaultRequestHeaders.Authorization = new("Bearer", "ops-secret-for-this-test");
         (await http.GetAsync("/applications")).StatusCode.ShouldBe(HttpStatusCode.OK);

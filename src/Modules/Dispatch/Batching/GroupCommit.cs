@@ -4,6 +4,7 @@ using Marten;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using System.Runtime.CompilerServices;
+using Webhooks.BuildingBlocks;
 using Webhooks.Dispatch.Delivery;
 using Webhooks.Dispatch.Flow;
 using Wolverine;
@@ -246,6 +247,7 @@ public sealed partial class GroupCommit(
         }
 
         await session.SaveChangesAsync();
+        Telemetry.GroupCommitSize.Record(works.Count);
         return context;
     }
 

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Marten;
+using Webhooks.BuildingBlocks;
 using Webhooks.Definitions.Contracts;
 using Webhooks.Dispatch.Contracts;
 using Webhooks.Dispatch.Batching;
@@ -140,8 +142,10 @@ public static class DeliverWebhookHandler
 
             decided?.Invoke();
             using (lease)
+            using (var attempt = StartAttempt(delivery, webhook))
             {
                 outcome = await caller.Post(webhook, delivery.DeliveryId, delivery.Body, options.AsyncTimeout, cancellation);
+                Measure(attempt, webhook, outcome);
             }
 
             breaker = breakers.Record(webhook, outcome, probe, time.GetUtcNow());
@@ -162,6 +166,7 @@ public static class DeliverWebhookHandler
 
         var now = time.GetUtcNow();
         var leaves = false;
+        string? ended = null;
         await commits.Commit(async (writer, bus) =>
         {
             var retried = false;
@@ -218,18 +223,64 @@ public static class DeliverWebhookHandler
                 await Notify(bus, notifications.Any ? notifications.DeliveryFailed(webhook, delivery, reason, now) : []);
             }
             // Done for good (succeeded or failed): an ordered delivery leaves its key's queue, in this commit.
+            ended = retried ? null : outcome.Succeeded ? "succeeded" : "failed";
             leaves = !retried && place is not null;
             if (leaves)
             {
                 ordered.Leave(writer, delivery.DeliveryId);
             }
         }, delivery.EventId);
+        if (ended is not null)
+        {
+            Telemetry.Deliveries.Add(1, new("webhook", webhook.Name), new("outcome", ended));
+        }
+
         if (leaves && place is not null)
         {
             await ordered.Wake(webhook.Id, place.Key, cancellation);
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The attempt's span (when traces are recorded): a child of the publish that made the delivery, from the trace
+    /// context it carries, however much later and on whichever host; linked to the message handling it ran in.
+    /// </summary>
+    private static Activity? StartAttempt(DeliverWebhook delivery, WebhookDefinition webhook)
+    {
+        if (!Telemetry.Source.HasListeners())
+        {
+            return null;
+        }
+
+        var handling = Activity.Current;
+        var traced = ActivityContext.TryParse(delivery.TraceParent, null, isRemote: true, out var publish);
+        var activity = Telemetry.Source.StartActivity(
+            "webhooks.deliver", ActivityKind.Internal, traced ? publish : handling?.Context ?? default,
+            links: traced && handling is not null ? [new ActivityLink(handling.Context)] : null);
+        activity?.SetTag("webhooks.webhook", webhook.Name);
+        activity?.SetTag("webhooks.delivery.id", delivery.DeliveryId.ToString());
+        activity?.SetTag("webhooks.delivery.attempt", delivery.Attempt);
+        return activity;
+    }
+
+    /// <summary>The attempt counted and timed by webhook and outcome, and said on its span.</summary>
+    private static void Measure(Activity? attempt, WebhookDefinition webhook, CallOutcome outcome)
+    {
+        var result = outcome.Succeeded ? "success" : "failure";
+        var tags = new TagList { { "webhook", webhook.Name }, { "outcome", result } };
+        Telemetry.Attempts.Add(1, tags);
+        Telemetry.AttemptDuration.Record(outcome.DurationMs / 1000.0, tags);
+        if (attempt is not null)
+        {
+            attempt.SetTag("http.response.status_code", outcome.StatusCode);
+            attempt.SetTag("webhooks.outcome", result);
+            if (!outcome.Succeeded)
+            {
+                attempt.SetStatus(ActivityStatusCode.Error, outcome.StatusCode is { } status ? $"HTTP {status}" : outcome.Error);
+            }
+        }
     }
 
     /// <summary>Operator notifications go out with the commit that records what they tell of (the outbox), or not at all.</summary>

@@ -46,7 +46,9 @@ public sealed record DeliverySkipped(Guid DeliveryId, Guid EventId, Guid Webhook
 /// <summary>One attempt of an async delivery, carrying the rendered body: a durable message of its own for retries,
 /// redeliveries and deliveries put back for later; a first attempt travels in a <see cref="DeliverWebhooks"/>.</summary>
 /// <param name="Ordered">It joined its ordering key's queue when accepted: only the queue's head is made.</param>
-public sealed record DeliverWebhook(Guid DeliveryId, Guid EventId, Guid WebhookId, int Attempt, byte[] Body, bool Ordered = false);
+/// <param name="TraceParent">The W3C trace context of the publish that made it, when it was traced: every attempt is a
+/// span of that trace, however much later and on whichever host it is made (issue 16).</param>
+public sealed record DeliverWebhook(Guid DeliveryId, Guid EventId, Guid WebhookId, int Attempt, byte[] Body, bool Ordered = false, string? TraceParent = null);
 
 /// <summary>
 /// The first attempts of the deliveries one group commit recorded: one durable message for all of them (issue 14), so

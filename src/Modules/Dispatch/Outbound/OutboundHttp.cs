@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography;
@@ -29,9 +30,12 @@ public sealed class OutboundHttp : IDisposable
 
     private readonly TimeSpan longestCall;
 
+    private readonly bool sendTraceContext;
+
     public OutboundHttp(SsrfGuard guard, DispatchOptions options, HostResolver resolver)
     {
         this.guard = guard;
+        sendTraceContext = options.SendTraceContext;
         longestCall = options.AsyncTimeout > options.SyncTimeout ? options.AsyncTimeout : options.SyncTimeout;
         this.resolver = resolver;
         proxy = options.Proxy is { Length: > 0 } configured ? new Uri(configured) : null;
@@ -118,6 +122,9 @@ public sealed class OutboundHttp : IDisposable
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
             MaxConnectionsPerServer = 256,
             ConnectTimeout = TimeSpan.FromSeconds(10),
+            // The attempt's W3C trace context (traceparent) goes to the target, so that its trace joins the publisher's;
+            // Webhooks:Dispatch:SendTraceContext=false sends none.
+            ActivityHeadersPropagator = sendTraceContext ? DistributedContextPropagator.Current : DistributedContextPropagator.CreateNoOutputPropagator(),
             UseProxy = proxy is not null,
             Proxy = proxy is null ? null : new WebProxy(proxy) { BypassProxyOnLocal = false },
             ConnectCallback = (context, cancellation) =>

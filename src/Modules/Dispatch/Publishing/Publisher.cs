@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Security.Claims;
 using System.Text.Json;
@@ -40,6 +41,36 @@ public sealed partial class Publisher(
     public const int MaxBatch = 1000;
 
     public async Task<PublishResult> Publish(PublishEntityEvent published, ClaimsPrincipal? publisher, string actor, CancellationToken cancellation)
+    {
+        // Traced (a span of the caller's request, or of its message) and timed by verdict (issue 16).
+        using var activity = Telemetry.Source.StartActivity("webhooks.publish");
+        var started = Stopwatch.GetTimestamp();
+        var verdict = "refused";
+        try
+        {
+            var result = await Published(published, publisher, actor, cancellation);
+            verdict = Verdict(result.Outcome);
+            activity?.SetTag("webhooks.event.id", result.EventId.ToString());
+            activity?.SetTag("webhooks.deliveries", result.Deliveries.Count);
+            return result;
+        }
+        finally
+        {
+            activity?.SetTag("webhooks.application", published.Application);
+            activity?.SetTag("webhooks.event_source", published.EventSource);
+            activity?.SetTag("webhooks.verdict", verdict);
+            Telemetry.PublishDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("verdict", verdict));
+        }
+    }
+
+    private static string Verdict(PublishOutcome outcome) => outcome switch
+    {
+        PublishOutcome.Accepted => "accepted",
+        PublishOutcome.Allowed => "allowed",
+        _ => "rejected",
+    };
+
+    private async Task<PublishResult> Published(PublishEntityEvent published, ClaimsPrincipal? publisher, string actor, CancellationToken cancellation)
     {
         var accepted = Accept(published, publisher, actor);
         if (accepted.Key is not { } key)
@@ -303,6 +334,8 @@ public sealed partial class Publisher(
         var (source, now, record) = (entity.Source, entity.EventTime, entity.Record);
         var eventId = Guid.CreateVersion7();
         var payloads = new Payloads(entity);
+        // The publish's trace context (when traced) goes with each async delivery: its attempts join this trace.
+        var traceParent = Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current.Id : null;
 
         // Refused before any call is made, so a publish that is sent again later is made once.
         if (pressure.Refusal(addsDeliveries: asynchronous.Count > 0) is { } overload)
@@ -356,7 +389,7 @@ public sealed partial class Publisher(
             {
                 var webhook = route.Definition;
                 stream.Add(new DeliveryScheduled(id, eventId, webhook.Id, webhook.Name, webhook.Url, webhook.PostMode, webhook.PayloadFormat, now));
-                var message = new DeliverWebhook(id, eventId, webhook.Id, 1, payloads.For(webhook));
+                var message = new DeliverWebhook(id, eventId, webhook.Id, 1, payloads.For(webhook), TraceParent: traceParent);
                 if (OrderedDeliveries.Key(webhook, record) is { } orderKey)
                 {
                     // In this commit: the delivery's place in its key's queue, in the order the publishes commit.

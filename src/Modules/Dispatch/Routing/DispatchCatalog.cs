@@ -57,6 +57,9 @@ public sealed class DispatchCatalog
 
     public Route? Find(Guid webhookId) => byId.GetValueOrDefault(webhookId);
 
+    /// <summary>Every webhook this node knows, as it knows it now.</summary>
+    public IEnumerable<WebhookDefinition> Webhooks => byId.Values.Select(r => r.Definition);
+
     /// <summary>A live webhook by name (admin operations only: a scan, never on the publish path).</summary>
     public Route? FindByName(string name) => byId.Values.FirstOrDefault(r => r.Definition.Name == name);
 

@@ -1,3 +1,4 @@
+using Webhooks.BuildingBlocks;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -53,6 +54,7 @@ public sealed class SecretBox(MasterKeyRing keys)
         {
             using var aes = new AesGcm(key.Material, TagSize);
             aes.Decrypt(Convert.FromBase64String(secret.Nonce), ciphertext, Convert.FromBase64String(secret.Tag), plaintext, AssociatedData(owner));
+            Telemetry.Decryptions.Add(1);
             return plaintext;
         }
         catch (AuthenticationTagMismatchException)
