@@ -777,6 +777,110 @@ try
         }
     }
 
+    if (Runs(12))
+    {
+        Console.WriteLine("12. Telemetry: async deliveries with it off, and on (metrics scraped every 5 s, traces and metrics sent over OTLP), alternated (issue 16)");
+        // The main host stops: each round runs a host of its own on the same database, off or on.
+        if (host is { HasExited: false })
+        {
+            host.Kill(entireProcessTree: true);
+            await host.WaitForExitAsync();
+        }
+
+        // A stand-in OpenTelemetry collector on loopback: takes OTLP/HTTP and counts what it got.
+        var collected = 0L;
+        var collector = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
+        collector.WebHost.UseUrls("http://127.0.0.1:0");
+        collector.Logging.ClearProviders();
+        await using var otlp = collector.Build();
+        otlp.MapPost("/v1/{signal}", async (Microsoft.AspNetCore.Http.HttpContext context) =>
+        {
+            using var sink = new MemoryStream();
+            await context.Request.Body.CopyToAsync(sink);
+            Interlocked.Add(ref collected, sink.Length);
+            return Microsoft.AspNetCore.Http.Results.Ok();
+        });
+        await otlp.StartAsync();
+        var otlpUrl = otlp.Urls.First();
+
+        // off: no metrics, no traces. on: as configured by default with an OTLP endpoint (every metric, a tenth of publishes
+        // traced whole). every trace: the same with every publish traced (OTEL_TRACES_SAMPLER=always_on).
+        var arms = new[] { "off", "on", "every trace" };
+        var telemetryRuns = arms.ToDictionary(a => a, _ => new List<(double Rate, Costs Cost)>());
+        foreach (var arm in arms.Concat(arms))
+        {
+            var on = arm != "off";
+            (string, string)[] exporting = [("OTEL_EXPORTER_OTLP_ENDPOINT", otlpUrl), ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"), ("OTEL_METRIC_EXPORT_INTERVAL", "5000")];
+            (string, string)[] settings = arm switch
+            {
+                "off" => [("Webhooks__Telemetry__Metrics__Enabled", "false")],
+                "on" => exporting,
+                _ => [.. exporting, ("OTEL_TRACES_SAMPLER", "always_on")],
+            };
+            var armHost = StartHost(postgres.ConnectionString, out var armAddress, settings);
+            try
+            {
+                using var armHttp = new HttpClient { BaseAddress = armAddress };
+                await WaitReady(armHttp);
+                armHttp.DefaultRequestHeaders.Authorization = new("Bearer", "bench-publisher-key-0123456789");
+                using var scraper = new HttpClient { BaseAddress = armAddress };
+                scraper.DefaultRequestHeaders.Authorization = new("Bearer", "bench-admin-key-0123456789");
+                using var stopScraping = new CancellationTokenSource();
+                var scraping = on ? Task.Run(async () =>
+                {
+                    while (!stopScraping.IsCancellationRequested)
+                    {
+                        (await scraper.GetAsync("/metrics")).EnsureSuccessStatusCode();
+                        await Task.Delay(5000, stopScraping.Token).ContinueWith(_ => { });
+                    }
+                }) : Task.CompletedTask;
+
+                async Task<(double Rate, Costs Cost)> Run(int count)
+                {
+                    receiver.Reset();
+                    var before = await Costs.Read(armHost, postgres.ServerProcessId!.Value, postgres.ConnectionString);
+                    var started = Stopwatch.GetTimestamp();
+                    await Loop(count, concurrency, _ => armHttp.PostAsJsonAsync("/events", new { application = "bench", eventSource = "async", actionBy = "bench", record = publishedRecord }));
+                    await receiver.WaitFor(count, TimeSpan.FromMinutes(10));
+                    var rate = count / Stopwatch.GetElapsedTime(started).TotalSeconds;
+                    return (rate, (await Costs.Read(armHost, postgres.ServerProcessId!.Value, postgres.ConnectionString)).Since(before));
+                }
+
+                // Each host matches the async webhook once its catalog is loaded; warmed up, then measured.
+                for (var matched = 0; matched != 1; await Task.Delay(100))
+                {
+                    var probe = await armHttp.PostAsJsonAsync("/events", new { application = "bench", eventSource = "async", actionBy = "bench", record = publishedRecord });
+                    matched = (await probe.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("deliveries").GetArrayLength();
+                }
+
+                await Run(warmUp);
+                var measured = await Run(events);
+                telemetryRuns[arm].Add(measured);
+                Report($"telemetry {arm}: deliveries/s", string.Create(CultureInfo.InvariantCulture, $"{measured.Rate:0}; {measured.Cost.PerDelivery(events)}"));
+                await stopScraping.CancelAsync();
+                await scraping;
+            }
+            finally
+            {
+                armHost.Kill(entireProcessTree: true);
+                await armHost.WaitForExitAsync();
+            }
+        }
+
+        double Mean(string arm) => telemetryRuns[arm].Average(r => r.Rate);
+        double Cpu(string arm) => telemetryRuns[arm].Average(r => r.Cost.HostCpu + r.Cost.PostgresCpu) * 1000 / events;
+        foreach (var arm in arms.Skip(1))
+        {
+            Report($"telemetry {arm} vs off: async deliveries/s (mean of two rounds each)",
+                string.Create(CultureInfo.InvariantCulture, $"{Mean(arm):0} vs {Mean("off"):0}: {Mean(arm) / Mean("off") - 1:+0.0%;-0.0%} (target: costs under 5 %)"));
+            Report($"telemetry {arm} vs off: host + PostgreSQL CPU per delivery (ms)",
+                string.Create(CultureInfo.InvariantCulture, $"{Cpu(arm):0.000} vs {Cpu("off"):0.000}: {Cpu(arm) / Cpu("off") - 1:+0.0%;-0.0%}"));
+        }
+
+        Report("telemetry: bytes the collector received over OTLP", Interlocked.Read(ref collected).ToString(CultureInfo.InvariantCulture));
+        await otlp.StopAsync();
+    }
+
     Console.WriteLine();
     Console.WriteLine($"| measure ({Environment.ProcessorCount} cores, {(quick ? "quick" : "full")}) | value |");
     Console.WriteLine("|---|---|");

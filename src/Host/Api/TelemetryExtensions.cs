@@ -23,24 +23,51 @@ public static class TelemetryExtensions
     private static readonly string[] OtlpVariables = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"];
 
     /// <summary>What <c>/metrics</c> and the traces take from configuration.</summary>
-    public sealed record TelemetrySettings(bool Tracing, bool Otlp, IReadOnlyList<IPNetwork> MetricsNetworks);
+    public sealed record TelemetrySettings(bool Metrics, bool Tracing, bool Otlp, IReadOnlyList<IPNetwork> MetricsNetworks);
 
     public static WebApplicationBuilder AddWebhooksTelemetry(this WebApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
         var otlp = OtlpVariables.Any(name => !string.IsNullOrWhiteSpace(configuration[name]));
         var tracing = otlp || configuration.GetValue("Webhooks:Telemetry:Tracing", false);
-        var settings = new TelemetrySettings(tracing, otlp, Networks(configuration.GetSection("Webhooks:Telemetry:Metrics:AllowedNetworks").Get<string[]>() ?? []));
+        // Webhooks:Telemetry:Metrics:Enabled=false: no metrics at all (no /metrics, nothing exported); the benchmark's baseline.
+        var metricsOn = configuration.GetValue("Webhooks:Telemetry:Metrics:Enabled", true);
+        var settings = new TelemetrySettings(
+            metricsOn, tracing, otlp, Networks(configuration.GetSection("Webhooks:Telemetry:Metrics:AllowedNetworks").Get<string[]>() ?? []));
         builder.Services.AddSingleton(settings);
+        if (!metricsOn && !tracing)
+        {
+            return builder;
+        }
 
         var telemetry = builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(configuration["OTEL_SERVICE_NAME"] ?? "webhooks"))
-            .WithMetrics(metrics => metrics
+            .ConfigureResource(resource => resource.AddService(configuration["OTEL_SERVICE_NAME"] ?? "webhooks"));
+        if (metricsOn)
+        {
+            telemetry.WithMetrics(metrics => metrics
                 .AddMeter(Telemetry.Name, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http", "Npgsql", "Wolverine*", "Marten*")
                 .AddPrometheusExporter());
+        }
+
         if (tracing)
         {
-            telemetry.WithTracing(traces => traces.AddSource(Telemetry.Name, "Microsoft.AspNetCore", "System.Net.Http", "Npgsql", "Wolverine*", "Marten*"));
+            telemetry.WithTracing(traces =>
+            {
+                traces.AddSource(Telemetry.Name, "Microsoft.AspNetCore", "System.Net.Http", "Npgsql", "Wolverine*", "Marten*");
+                if (string.IsNullOrWhiteSpace(configuration["OTEL_TRACES_SAMPLER"]))
+                {
+                    // A tenth of publishes traced whole by default (and every one whose caller's trace is sampled): each
+                    // traced delivery records a dozen spans, which at thousands a second costs more than the rest of the
+                    // telemetry together (docs/benchmarks.md). OTEL_TRACES_SAMPLER or this ratio change it.
+                    var ratio = configuration.GetValue("Webhooks:Telemetry:TraceSampleRatio", 0.1);
+                    if (ratio is < 0 or > 1)
+                    {
+                        throw new StartupException($"Webhooks:Telemetry:TraceSampleRatio must be between 0 and 1 (a share of publishes traced); it is {ratio}.");
+                    }
+
+                    traces.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(ratio)));
+                }
+            });
         }
 
         if (otlp)
@@ -62,7 +89,11 @@ public static class TelemetryExtensions
     /// </summary>
     public static WebApplication MapWebhooksMetrics(this WebApplication app)
     {
-        app.MapPrometheusScrapingEndpoint("/metrics").RequireAuthorization(MetricsPolicy);
+        if (app.Services.GetRequiredService<TelemetrySettings>().Metrics)
+        {
+            app.MapPrometheusScrapingEndpoint("/metrics").RequireAuthorization(MetricsPolicy);
+        }
+
         return app;
     }
 

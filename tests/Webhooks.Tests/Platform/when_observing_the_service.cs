@@ -42,6 +42,7 @@ public sealed class when_observing_the_service
         };
         var settings = await AppFixture.OwnDatabase(purpose);
         settings["Webhooks:Telemetry:Tracing"] = "true";
+        settings["Webhooks:Telemetry:TraceSampleRatio"] = "1";
         settings["Webhooks:Dispatch:SendTraceContext"] = sendTraceContext ? "true" : "false";
         var host = await AppFixture.StartHost(settings, configure: services =>
         {
