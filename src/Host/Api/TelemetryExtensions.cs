@@ -34,6 +34,12 @@ public static class TelemetryExtensions
         var metricsOn = configuration.GetValue("Webhooks:Telemetry:Metrics:Enabled", true);
         var settings = new TelemetrySettings(
             metricsOn, tracing, otlp, Networks(configuration.GetSection("Webhooks:Telemetry:Metrics:AllowedNetworks").Get<string[]>() ?? []));
+        var ratio = configuration.GetValue("Webhooks:Telemetry:TraceSampleRatio", 0.1);
+        if (ratio is < 0 or > 1)
+        {
+            throw new StartupException($"Webhooks:Telemetry:TraceSampleRatio must be between 0 and 1 (the share of publishes traced); it is {ratio}.");
+        }
+
         builder.Services.AddSingleton(settings);
         if (!metricsOn && !tracing)
         {
@@ -59,12 +65,6 @@ public static class TelemetryExtensions
                     // A tenth of publishes traced whole by default (and every one whose caller's trace is sampled): each
                     // traced delivery records a dozen spans, which at thousands a second costs more than the rest of the
                     // telemetry together (docs/benchmarks.md). OTEL_TRACES_SAMPLER or this ratio change it.
-                    var ratio = configuration.GetValue("Webhooks:Telemetry:TraceSampleRatio", 0.1);
-                    if (ratio is < 0 or > 1)
-                    {
-                        throw new StartupException($"Webhooks:Telemetry:TraceSampleRatio must be between 0 and 1 (a share of publishes traced); it is {ratio}.");
-                    }
-
                     traces.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(ratio)));
                 }
             });

@@ -167,6 +167,32 @@ public sealed class when_observing_the_service
         }
     }
 
+    [Fact]
+    public async Task traces_are_sampled_by_the_configured_ratio()
+    {
+        var spans = new List<Activity>();
+        var settings = await AppFixture.OwnDatabase("sampling");
+        settings["Webhooks:Telemetry:Tracing"] = "true";
+        settings["Webhooks:Telemetry:TraceSampleRatio"] = "0";
+        await using var host = await AppFixture.StartHost(settings, configure: services =>
+            services.ConfigureOpenTelemetryTracerProvider(traces => traces.AddInMemoryExporter(spans)));
+
+        for (var i = 0; i < 20; i++)
+        {
+            await host.Scenario(s =>
+            {
+                s.WithKey(TestKeys.Admin);
+                s.Get.Url("/applications");
+                s.StatusCodeShouldBeOk();
+            });
+        }
+
+        lock (spans)
+        {
+            spans.ShouldBeEmpty("a ratio of 0 traces nothing that did not come with a sampled trace");
+        }
+    }
+
     private static async Task<HttpResponseMessage> Send(IAlbaHost host, string? key)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");

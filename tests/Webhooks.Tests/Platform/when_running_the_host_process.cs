@@ -85,6 +85,24 @@ public sealed class when_running_the_host_process : IDisposable
         host.Output.ShouldNotContain("   at ");
     }
 
+    [Theory]
+    [InlineData("Webhooks__Telemetry__TraceSampleRatio", "1.5", "Webhooks cannot start: Webhooks:Telemetry:TraceSampleRatio must be between 0 and 1")]
+    [InlineData("Webhooks__Telemetry__Metrics__AllowedNetworks__0", "10.0.0.0/33",
+        "Webhooks cannot start: Webhooks:Telemetry:Metrics:AllowedNetworks: '10.0.0.0/33' is not a network in CIDR notation")]
+    public async Task with_a_telemetry_setting_out_of_range_it_refuses_to_start_in_one_line(string key, string value, string message)
+    {
+        await using var host = HostProcess.Start(directory, new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["Webhooks__EmbeddedPostgres__DataDirectory"] = Path.Combine(directory, "pg"),
+            [key] = value,
+        });
+
+        (await host.WaitForExit(TimeSpan.FromSeconds(60))).ShouldBe(1);
+        host.Output.ShouldContain(message);
+        host.Output.ShouldNotContain("   at ");
+    }
+
     [Fact]
     public async Task without_postgres_binaries_it_says_how_to_fix_it()
     {
