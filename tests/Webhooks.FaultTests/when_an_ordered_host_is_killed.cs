@@ -31,9 +31,7 @@ public sealed class when_an_ordered_host_is_killed(ITestOutputHelper output)
 
         var gate = new CallGate(receiver);
         var publishing = rig.PublishAllByGroup(Events, (_, _) => host.Address);
-        await Arrivals.WaitUntil(() => receiver.Requests.Count >= 400, TimeSpan.FromMinutes(2), () => $"{receiver.Requests.Count} arrived");
-        gate.Hold();
-        await Arrivals.WaitUntil(() => gate.Held >= 8, TimeSpan.FromMinutes(1), () => $"{gate.Held} calls held");
+        await gate.HoldInFlight(receiver, arrivals: 400);
         var arrivedBeforeKill = Arrivals.Events(receiver.Requests).Count;
         await host.Kill();
         gate.Release();

@@ -26,6 +26,17 @@ public sealed class CallGate
 
     public int Held => Volatile.Read(ref held);
 
+    /// <summary>
+    /// Waits for <paramref name="arrivals"/> calls at <paramref name="receiver"/>, then holds the answers until 8 calls
+    /// wait: a host killed now dies with calls in flight, deliveries it accepted and never finished.
+    /// </summary>
+    public async Task HoldInFlight(Receiver receiver, int arrivals)
+    {
+        await Arrivals.WaitUntil(() => receiver.Requests.Count >= arrivals, TimeSpan.FromMinutes(2), () => $"{receiver.Requests.Count} arrived");
+        Hold();
+        await Arrivals.WaitUntil(() => Held >= 8, TimeSpan.FromMinutes(1), () => $"{Held} calls held");
+    }
+
     public void Hold() => Volatile.Write(ref holding, 1);
 
     public void Release()
