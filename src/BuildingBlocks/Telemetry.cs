@@ -22,18 +22,18 @@ public static class Telemetry
     public static readonly Counter<long> Attempts = Meter.CreateCounter<long>(
         "webhooks.delivery.attempts", "{attempt}", "Calls made to webhooks' targets (async deliveries' attempts), by webhook and outcome.");
 
-    /// <summary>How long a call to a target took, by webhook and outcome.</summary>
+    /// <summary>How long a call to a target took, by outcome (not by webhook: a histogram per webhook is a dozen series each).</summary>
     public static readonly Histogram<double> AttemptDuration = Meter.CreateHistogram<double>(
-        "webhooks.delivery.attempt.duration", "s", "How long a call to a webhook's target took, by webhook and outcome.",
+        "webhooks.delivery.attempt.duration", "s", "How long a call to a webhook's target took, by outcome.",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
 
     /// <summary>Deliveries that ended, by webhook and outcome (<c>succeeded</c>, <c>failed</c>).</summary>
     public static readonly Counter<long> Deliveries = Meter.CreateCounter<long>(
-        "webhooks.deliveries", "{delivery}", "Async deliveries that ended, by webhook and outcome (succeeded, or failed for good).");
+        "webhooks.deliveries.ended", "{delivery}", "Async deliveries that ended, by webhook and outcome (succeeded, or failed for good).");
 
     /// <summary>How long a publish took, from its arrival to its answer, by verdict.</summary>
     public static readonly Histogram<double> PublishDuration = Meter.CreateHistogram<double>(
-        "webhooks.publish.duration", "s", "How long publishing an event took until its answer (sync calls and the commit included), by verdict.",
+        "webhooks.publish.duration", "s", "How long publishing an event took until its answer (sync calls and the commit included), by verdict (batch: a whole batch).",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10] });
 
     /// <summary>How many publishes, attempts and other writes one group commit recorded together.</summary>

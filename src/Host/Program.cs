@@ -37,12 +37,21 @@ catch (InvalidOperationException unreadable) when (unreadable.Message.StartsWith
 // JasperFx's command line (codegen, describe, db-apply, ...) when a command is asked for; a plain start (no arguments, or
 // only ASP.NET Core's --key value settings) runs the host directly: JasperFx would first scan every assembly for commands
 // and print a line for each, the noise a newcomer saw before where it listens.
-if (args.Length > 0 && !args[0].StartsWith('-'))
+if (args.Length > 0 && (!args[0].StartsWith('-') || args[0] is "--help" or "-h" or "-?"))
 {
     return await app.RunJasperFxCommands(args);
 }
 
-await app.RunAsync();
-return 0;
+try
+{
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception failure) when (failure is not OutOfMemoryException)
+{
+    // The host logged what failed (with its stack); the console's last line says it in one.
+    await Console.Error.WriteLineAsync($"Webhooks stopped: {failure.GetBaseException().Message}");
+    return 1;
+}
 
 public partial class Program;

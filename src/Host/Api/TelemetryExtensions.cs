@@ -21,6 +21,7 @@ public static class TelemetryExtensions
     public const string MetricsPolicy = "metrics";
 
     private static readonly string[] OtlpVariables = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"];
+    private static readonly string[] OtlpTraceVariables = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"];
 
     /// <summary>What <c>/metrics</c> and the traces take from configuration.</summary>
     public sealed record TelemetrySettings(bool Metrics, bool Tracing, bool Otlp, IReadOnlyList<IPNetwork> MetricsNetworks);
@@ -29,7 +30,8 @@ public static class TelemetryExtensions
     {
         var configuration = builder.Configuration;
         var otlp = OtlpVariables.Any(name => !string.IsNullOrWhiteSpace(configuration[name]));
-        var tracing = otlp || configuration.GetValue("Webhooks:Telemetry:Tracing", false);
+        // Traces when they have somewhere to go (a metrics endpoint alone sends metrics only), or when asked for.
+        var tracing = OtlpTraceVariables.Any(name => !string.IsNullOrWhiteSpace(configuration[name])) || configuration.GetValue("Webhooks:Telemetry:Tracing", false);
         // Webhooks:Telemetry:Metrics:Enabled=false: no metrics at all (no /metrics, nothing exported); the benchmark's baseline.
         var metricsOn = configuration.GetValue("Webhooks:Telemetry:Metrics:Enabled", true);
         var settings = new TelemetrySettings(

@@ -207,8 +207,12 @@ public sealed class when_deliveries_are_ordered(AppFixture fixture) : ReceiverTe
         ordered.Enqueue(session, new DeliverWebhook(Guid.NewGuid(), Guid.NewGuid(), webhook, 1, [1], Ordered: true), high);
         ordered.Enqueue(session, new DeliverWebhook(Guid.NewGuid(), Guid.NewGuid(), webhook, 1, [2], Ordered: true), low);
         var saving = session.SaveChangesAsync();
+        // The commit waits for the low key's lock itself (a bigint advisory lock: classid holds its high half, objid its low).
+        var lowLock = OrderedDeliveries.LockOf(webhook, low);
         await Poll.Until(
-            async () => await Scalar(database, "select count(*) from pg_locks where locktype = 'advisory' and not granted"),
+            async () => await Scalar(database,
+                $"select count(*) from pg_locks where locktype = 'advisory' and not granted and objsubid = 1 " +
+                $"and classid = {(uint)(lowLock >> 32)} and objid = {(uint)(lowLock & 0xFFFFFFFF)}"),
             waiting => waiting > 0, TimeSpan.FromSeconds(10));
 
         await using (var other = await database.OpenConnectionAsync())

@@ -22,6 +22,32 @@ namespace Webhooks.Tests.Platform;
 [Collection(SharedHost.Name)]
 public sealed class when_observing_the_service
 {
+    /// <summary>What the in-memory exporter records, under one lock (spans arrive from background work all the time).</summary>
+    private sealed class Spans : ICollection<Activity>
+    {
+        private readonly List<Activity> spans = [];
+
+        public int Count { get { lock (spans) { return spans.Count; } } }
+
+        public bool IsReadOnly => false;
+
+        public void Add(Activity item) { lock (spans) { spans.Add(item); } }
+
+        public void Clear() { lock (spans) { spans.Clear(); } }
+
+        public bool Contains(Activity item) { lock (spans) { return spans.Contains(item); } }
+
+        public void CopyTo(Activity[] array, int arrayIndex) { lock (spans) { spans.CopyTo(array, arrayIndex); } }
+
+        public bool Remove(Activity item) { lock (spans) { return spans.Remove(item); } }
+
+        public List<Activity> Snapshot() { lock (spans) { return [.. spans]; } }
+
+        public IEnumerator<Activity> GetEnumerator() => Snapshot().GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
     private sealed class Arrivals
     {
         public ConcurrentQueue<string?> TraceParents { get; } = new();
@@ -29,7 +55,7 @@ public sealed class when_observing_the_service
     }
 
     private static async Task<(IAlbaHost Host, Receiver Receiver, Arrivals Arrivals)> Started(
-        string purpose, ICollection<Activity>? spans, bool sendTraceContext = true)
+        string purpose, Spans? spans, bool sendTraceContext = true)
     {
         var arrivals = new Arrivals();
         var receiver = await Receiver.Start();
@@ -76,7 +102,7 @@ public sealed class when_observing_the_service
     [Fact]
     public async Task a_publish_and_every_attempt_of_its_delivery_are_one_trace_and_the_target_joins_it()
     {
-        var spans = new List<Activity>();
+        var spans = new Spans();
         var (host, receiver, arrivals) = await Started("traces", spans);
         await using (host)
         await using (receiver)
@@ -84,13 +110,7 @@ public sealed class when_observing_the_service
             var eventId = await Publish(host);
             await Poll.Until(() => Task.FromResult(Volatile.Read(ref arrivals.Calls)), calls => calls >= 2, TimeSpan.FromSeconds(20));
 
-            List<Activity> Snapshot()
-            {
-                lock (spans)
-                {
-                    return [.. spans];
-                }
-            }
+            List<Activity> Snapshot() => spans.Snapshot();
 
             var publish = Snapshot().Single(a => a.OperationName == "webhooks.publish" && (string?)a.GetTagItem("webhooks.event.id") == eventId.ToString());
             var attempts = await Poll.Until(
@@ -144,14 +164,14 @@ public sealed class when_observing_the_service
 
             // The successful attempt is counted once its commit is done: scrape until it is there.
             var families = await Poll.Until(async () => await Parse(await Scrape(host, TestKeys.For(Contracts.Roles.Metrics))),
-                f => f.TryGetValue("webhooks_deliveries", out var delivered) && delivered.Samples.Any(s => s.Labels.GetValueOrDefault("webhook") == "traced"),
+                f => f.TryGetValue("webhooks_deliveries_ended", out var delivered) && delivered.Samples.Any(s => s.Labels.GetValueOrDefault("webhook") == "traced"),
                 TimeSpan.FromSeconds(15));
 
             families["webhooks_delivery_attempts"].Type.ShouldBe("counter");
             var attempts = families["webhooks_delivery_attempts"].Samples.Where(s => s.Labels.GetValueOrDefault("webhook") == "traced").ToList();
             attempts.Single(s => s.Labels["outcome"] == "failure").Value.ShouldBe(1);
             attempts.Single(s => s.Labels["outcome"] == "success").Value.ShouldBe(1);
-            families["webhooks_deliveries"].Samples.Single(s => s.Labels.GetValueOrDefault("webhook") == "traced").Labels["outcome"].ShouldBe("succeeded");
+            families["webhooks_deliveries_ended"].Samples.Single(s => s.Labels.GetValueOrDefault("webhook") == "traced").Labels["outcome"].ShouldBe("succeeded");
             families["webhooks_delivery_attempt_duration_seconds"].Type.ShouldBe("histogram");
             families["webhooks_publish_duration_seconds"].Samples.ShouldContain(s => s.Labels.GetValueOrDefault("verdict") == "accepted");
             families["webhooks_deliveries_pending"].Type.ShouldBe("gauge");
@@ -170,7 +190,7 @@ public sealed class when_observing_the_service
     [Fact]
     public async Task traces_are_sampled_by_the_configured_ratio()
     {
-        var spans = new List<Activity>();
+        var spans = new Spans();
         var settings = await AppFixture.OwnDatabase("sampling");
         settings["Webhooks:Telemetry:Tracing"] = "true";
         settings["Webhooks:Telemetry:TraceSampleRatio"] = "0";
@@ -187,10 +207,7 @@ public sealed class when_observing_the_service
             });
         }
 
-        lock (spans)
-        {
-            spans.ShouldBeEmpty("a ratio of 0 traces nothing that did not come with a sampled trace");
-        }
+        spans.Snapshot().ShouldBeEmpty("a ratio of 0 traces nothing that did not come with a sampled trace");
     }
 
     private static async Task<HttpResponseMessage> Send(IAlbaHost host, string? key)

@@ -75,7 +75,7 @@ public sealed class when_other_tools_read_the_api_document(AppFixture fixture) :
             </Project>
             """);
         // Outside the repository: its central package management and analyzers are not the generated client's.
-        var build = await Run("dotnet", ["build", "-nologo", "-v", "q"], project, TimeSpan.FromMinutes(5));
+        var build = await Run("dotnet", ["build", "-nologo", "-v", "q", "--disable-build-servers"], project, TimeSpan.FromMinutes(5));
 
         build.ExitCode.ShouldBe(0, build.Output);
         File.Exists(Path.Combine(project, "bin", "Debug", "net10.0", "Generated.dll")).ShouldBeTrue();
@@ -97,7 +97,15 @@ public sealed class when_other_tools_read_the_api_document(AppFixture fixture) :
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         using var cancel = new CancellationTokenSource(timeout);
-        await process.WaitForExitAsync(cancel.Token);
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{program} {string.Join(' ', arguments)} did not end in time.");
+        }
         return (process.ExitCode, await output + await error);
     }
 }

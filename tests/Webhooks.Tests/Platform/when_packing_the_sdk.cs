@@ -21,7 +21,7 @@ public sealed partial class when_packing_the_sdk : IDisposable
         var feed = Path.Combine(directory, "feed");
         // Its own artifacts path: the repository's bin and obj are left to the build that runs the tests.
         var pack = await Run("dotnet", ["pack", Path.Combine(Repository.Root, "src", "Client"), "--artifacts-path", Path.Combine(directory, "artifacts"),
-            "-o", feed, "-nologo", "-v", "q"], Repository.Root);
+            "-o", feed, "-nologo", "-v", "q", "--disable-build-servers"], Repository.Root);
         pack.ExitCode.ShouldBe(0, pack.Output);
 
         var package = Directory.GetFiles(feed, "Webhooks.Client.*.nupkg").Single(p => !p.EndsWith(".snupkg", StringComparison.Ordinal));
@@ -76,7 +76,7 @@ public sealed partial class when_packing_the_sdk : IDisposable
             </configuration>
             """);
 
-        var build = await Run("dotnet", ["build", "-nologo", "-v", "q"], consumer);
+        var build = await Run("dotnet", ["build", "-nologo", "-v", "q", "--disable-build-servers"], consumer);
         build.ExitCode.ShouldBe(0, build.Output);
     }
 
@@ -96,7 +96,15 @@ public sealed partial class when_packing_the_sdk : IDisposable
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        await process.WaitForExitAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{program} {string.Join(' ', arguments)} did not end in time.");
+        }
         return (process.ExitCode, await output + await error);
     }
 

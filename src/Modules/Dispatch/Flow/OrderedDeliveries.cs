@@ -10,7 +10,7 @@ using Weasel.Postgresql.Tables;
 using Webhooks.Definitions.Contracts;
 using Webhooks.Dispatch.Delivery;
 using Wolverine;
-using Wolverine.Marten.Publishing;
+using Wolverine.RDBMS;
 using Wolverine.Runtime;
 
 namespace Webhooks.Dispatch.Flow;
@@ -50,6 +50,7 @@ public sealed class OrderedDeliveries(NpgsqlDataSource database, IDocumentStore 
         table.AddColumn<Guid>("event_id").NotNull();
         table.AddColumn("body", "bytea").NotNull();
         table.AddColumn("state", "text").NotNull();
+        table.AddColumn("trace_parent", "text"); // the publish's trace context: its attempts stay in its trace (issue 16)
         table.Indexes.Add(new IndexDefinition($"{TableName}_idx_queue") { Columns = ["webhook_id", "key", "seq"] });
         table.Indexes.Add(new IndexDefinition($"{TableName}_idx_delivery") { Columns = ["delivery_id"], IsUnique = true });
         return table;
@@ -135,9 +136,9 @@ public sealed class OrderedDeliveries(NpgsqlDataSource database, IDocumentStore 
             foreach (var (lockId, delivery, key) in entries.OrderBy(e => e.Lock))
             {
                 session.QueueSqlCommand(
-                    $"insert into {table} (webhook_id, key, delivery_id, event_id, body, state) " +
-                    "select ?, ?, ?, ?, ?, 'new' from (select pg_advisory_xact_lock(?)) as locked on conflict do nothing",
-                    delivery.WebhookId, key, delivery.DeliveryId, delivery.EventId, delivery.Body, lockId);
+                    $"insert into {table} (webhook_id, key, delivery_id, event_id, body, state, trace_parent) " +
+                    "select ?, ?, ?, ?, ?, 'new', ? from (select pg_advisory_xact_lock(?)) as locked on conflict do nothing",
+                    delivery.WebhookId, key, delivery.DeliveryId, delivery.EventId, delivery.Body, (object?)delivery.TraceParent ?? DBNull.Value, lockId);
             }
 
             entries.Clear();
@@ -185,7 +186,7 @@ public sealed class OrderedDeliveries(NpgsqlDataSource database, IDocumentStore 
                 $"""
                 update {table} o set state = 'sent'
                 where seq = (select seq from {table} where webhook_id = $1 and key = $2 order by seq limit 1) and state = 'parked'
-                returning o.delivery_id, o.event_id, o.webhook_id, o.body
+                returning o.delivery_id, o.event_id, o.webhook_id, o.body, o.trace_parent
                 """,
                 [new NpgsqlParameter { Value = webhookId, NpgsqlDbType = NpgsqlDbType.Uuid }, new NpgsqlParameter { Value = key, NpgsqlDbType = NpgsqlDbType.Text }],
                 cancellation);
@@ -203,44 +204,57 @@ public sealed class OrderedDeliveries(NpgsqlDataSource database, IDocumentStore 
         update {table} o set state = 'sent'
         where o.state = 'parked'
           and not exists (select 1 from {table} p where p.webhook_id = o.webhook_id and p.key = o.key and p.seq < o.seq)
-        returning o.delivery_id, o.event_id, o.webhook_id, o.body
+        returning o.delivery_id, o.event_id, o.webhook_id, o.body, o.trace_parent
         """,
         [],
         cancellation);
 
     /// <summary>
-    /// Claims parked heads and makes their messages in one transaction (Wolverine's outbox on a Marten session): a host
-    /// that dies in between leaves either both undone (the head still parked, for the next sweep) or both done (the
-    /// message durable in the inbox, recovered with the rest of the host's work). Never a claimed head without a message.
+    /// Claims parked heads and makes their messages in one transaction of our own: the claim and the messages' inbox rows
+    /// commit together (Wolverine's outbox enlisted in it), so a host that dies in between leaves either both undone (the
+    /// head still parked, for the next sweep) or both done (the message durable in the inbox, recovered with the rest of
+    /// the host's work). Not through a Marten session: its commit is retried in a new transaction after some errors, with
+    /// the queued envelopes but without the claim, which would send a head twice.
     /// </summary>
     private async Task<int> ClaimAndSend(string claim, NpgsqlParameter[] parameters, CancellationToken cancellation)
     {
-        var bus = new MessageContext(services.GetRequiredService<IWolverineRuntime>());
-        await using var session = services.GetRequiredService<OutboxedSessionFactory>().OpenSession(bus);
-        await session.BeginTransactionAsync(cancellation);
+        var runtime = services.GetRequiredService<IWolverineRuntime>();
+        var inbox = runtime.Storage as IMessageDatabase
+            ?? throw new InvalidOperationException($"Ordered delivery needs Wolverine's PostgreSQL message store, not {runtime.Storage.GetType().Name}.");
+        await using var connection = await database.OpenConnectionAsync(cancellation);
+        await using var transaction = await connection.BeginTransactionAsync(cancellation);
         var claimed = new List<DeliverWebhook>();
-        await using (var command = session.Connection!.CreateCommand())
+        await using (var command = new NpgsqlCommand(claim, connection, transaction))
         {
-            command.CommandText = claim;
             command.Parameters.AddRange(parameters);
             await using var reader = await command.ExecuteReaderAsync(cancellation);
             while (await reader.ReadAsync(cancellation))
             {
-                claimed.Add(new DeliverWebhook(reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), 1, reader.GetFieldValue<byte[]>(3), Ordered: true));
+                claimed.Add(new DeliverWebhook(
+                    reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), 1, reader.GetFieldValue<byte[]>(3), Ordered: true,
+                    TraceParent: reader.IsDBNull(4) ? null : reader.GetString(4)));
             }
         }
 
         if (claimed.Count == 0)
         {
-            return 0; // nothing claimed: the transaction ends with the session
+            return 0; // nothing claimed: the transaction ends with the connection
         }
 
+        var bus = new MessageContext(runtime);
+        await bus.EnlistInOutboxAsync(new DatabaseEnvelopeTransaction(inbox, transaction));
         foreach (var delivery in claimed)
         {
             await bus.PublishAsync(delivery);
         }
 
-        await session.SaveChangesAsync(cancellation);
+        if (bus.Outstanding.Count() != claimed.Count)
+        {
+            throw new InvalidOperationException($"Claimed {claimed.Count} ordered deliveries but made {bus.Outstanding.Count()} messages: none is sent.");
+        }
+
+        await transaction.CommitAsync(cancellation);
+        await bus.FlushOutgoingMessagesAsync();
         return claimed.Count;
     }
 

@@ -26,13 +26,14 @@ public sealed class DispatchGauges(
     {
         // A meter of this host's (disposed with it, and its callbacks with it), named as the static one the counters use.
         var meter = meters.Create(Telemetry.Name);
-        meter.CreateObservableGauge(
+        meter.CreateObservableUpDownCounter(
             "webhooks.deliveries.pending", () => (long)queue.Count, "{delivery}",
             "Deliveries this node holds to make now (its in-memory backlog; MaxBacklog refuses publishes past it).");
-        meter.CreateObservableGauge(
+        meter.CreateObservableUpDownCounter(
             "webhooks.deliveries.scheduled", Scheduled, "{message}",
-            "Delivery messages scheduled in the database: retries, deliveries waiting for room at their target or a breaker's probe.");
-        meter.CreateObservableGauge(
+            "Delivery messages scheduled in the database (the whole cluster's: every host reports the same; take the max, not the sum): " +
+            "retries, deliveries waiting for room at their target or a breaker's probe.");
+        meter.CreateObservableUpDownCounter(
             "webhooks.breakers", Breakers, "{webhook}", "Webhooks by the state of their circuit breaker (closed, open, halfOpen).");
         return Task.CompletedTask;
     }
