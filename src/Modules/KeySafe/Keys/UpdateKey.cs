@@ -18,7 +18,8 @@ public static class UpdateKeyEndpoint
     public static async Task<ProblemDetails> ValidateAsync(Guid id, UpdateKey request, IQuerySession session, CancellationToken cancellation)
     {
         var errors = new FieldErrors();
-        foreach (var other in request.Others?.Keys ?? [])
+        // At most ten named back (each name at most 100 characters): a body of a thousand stray fields is refused all the same.
+        foreach (var other in (request.Others?.Keys ?? []).Take(10).Select(name => name.Length > 100 ? name[..100] + "..." : name))
         {
             // A credential's fields decide where and how the secret goes: whoever may edit a key without seeing its
             // secret must not send it somewhere new. Only a rotation, which gives the secret anew, changes them.
