@@ -8,8 +8,8 @@ namespace Webhooks.FaultTests;
 /// <summary>
 /// Ordered delivery (issue 15) through a kill -9: 2,000 events on 40 keys (the record's <c>group</c>), each key's
 /// events published one after the other, the host killed with calls held at the receiver and started again. Every
-/// event arrives, and each key's events first arrive in the order they were published: the heads the dead host had
-/// claimed or was calling are made again (the same webhook-id), none is stranded, none is passed.
+/// event arrives, and every arrival of a key's event comes before the first of the next one published: the heads the
+/// dead host had claimed or was calling are made again (the same webhook-id), none is stranded, none is passed.
 /// </summary>
 public sealed class when_an_ordered_host_is_killed(ITestOutputHelper output)
 {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Alba;
 using Webhooks.Tests.Infrastructure;
 
@@ -33,11 +32,11 @@ public sealed class when_other_tools_read_the_api_document(AppFixture fixture) :
         if (!File.Exists(spectral))
         {
             // Node.js and npm from the machine (.ci/run installs Debian's when missing); Spectral as pinned by the lock file.
-            var install = await Run("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], tools, TimeSpan.FromMinutes(5));
+            var install = await Tools.Run("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], tools, TimeSpan.FromMinutes(5));
             install.ExitCode.ShouldBe(0, $"npm ci in tools/spectral failed (Node.js and npm are needed):\n{install.Output}");
         }
 
-        var lint = await Run(spectral, ["lint", document, "--ruleset", Path.Combine(Repository.Root, ".spectral.yaml"), "--fail-severity", "error"],
+        var lint = await Tools.Run(spectral, ["lint", document, "--ruleset", Path.Combine(Repository.Root, ".spectral.yaml"), "--fail-severity", "error"],
             Repository.Root, TimeSpan.FromMinutes(2));
 
         lint.ExitCode.ShouldBe(0, lint.Output);
@@ -49,10 +48,10 @@ public sealed class when_other_tools_read_the_api_document(AppFixture fixture) :
     {
         var document = await Document();
         var project = Repository.TempDirectory("kiota-client");
-        var restore = await Run("dotnet", ["tool", "restore"], Repository.Root, TimeSpan.FromMinutes(3));
+        var restore = await Tools.Run("dotnet", ["tool", "restore"], Repository.Root, TimeSpan.FromMinutes(3));
         restore.ExitCode.ShouldBe(0, restore.Output);
 
-        var generate = await Run("dotnet", ["kiota", "generate", "-l", "CSharp", "-d", document, "-o", Path.Combine(project, "Client"),
+        var generate = await Tools.Run("dotnet", ["kiota", "generate", "-l", "CSharp", "-d", document, "-o", Path.Combine(project, "Client"),
             "-c", "WebhooksApiClient", "-n", "Webhooks.Generated", "--log-level", "Warning"], Repository.Root, TimeSpan.FromMinutes(2));
         generate.ExitCode.ShouldBe(0, generate.Output);
         Directory.GetFiles(Path.Combine(project, "Client"), "*.cs", SearchOption.AllDirectories).Length.ShouldBeGreaterThan(50);
@@ -75,37 +74,10 @@ public sealed class when_other_tools_read_the_api_document(AppFixture fixture) :
             </Project>
             """);
         // Outside the repository: its central package management and analyzers are not the generated client's.
-        var build = await Run("dotnet", ["build", "-nologo", "-v", "q", "--disable-build-servers"], project, TimeSpan.FromMinutes(5));
+        var build = await Tools.Run("dotnet", ["build", "-nologo", "-v", "q", "--disable-build-servers"], project, TimeSpan.FromMinutes(5));
 
         build.ExitCode.ShouldBe(0, build.Output);
         File.Exists(Path.Combine(project, "bin", "Debug", "net10.0", "Generated.dll")).ShouldBeTrue();
         Directory.Delete(project, recursive: true);
-    }
-
-    private static async Task<(int ExitCode, string Output)> Run(string program, string[] arguments, string directory, TimeSpan timeout)
-    {
-        var start = new ProcessStartInfo(program) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["KIOTA_TUTORIAL_ENABLED"] = "false";
-        start.Environment["KIOTA_OFFLINE_ENABLED"] = "true";
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var cancel = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cancel.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} {string.Join(' ', arguments)} did not end in time.");
-        }
-        return (process.ExitCode, await output + await error);
     }
 }

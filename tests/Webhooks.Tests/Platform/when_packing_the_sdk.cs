@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Compression;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
@@ -20,8 +19,8 @@ public sealed partial class when_packing_the_sdk : IDisposable
     {
         var feed = Path.Combine(directory, "feed");
         // Its own artifacts path: the repository's bin and obj are left to the build that runs the tests.
-        var pack = await Run("dotnet", ["pack", Path.Combine(Repository.Root, "src", "Client"), "--artifacts-path", Path.Combine(directory, "artifacts"),
-            "-o", feed, "-nologo", "-v", "q", "--disable-build-servers"], Repository.Root);
+        var pack = await Tools.Run("dotnet", ["pack", Path.Combine(Repository.Root, "src", "Client"), "--artifacts-path", Path.Combine(directory, "artifacts"),
+            "-o", feed, "-nologo", "-v", "q", "--disable-build-servers"], Repository.Root, TimeSpan.FromMinutes(5));
         pack.ExitCode.ShouldBe(0, pack.Output);
 
         var package = Directory.GetFiles(feed, "Webhooks.Client.*.nupkg").Single(p => !p.EndsWith(".snupkg", StringComparison.Ordinal));
@@ -76,37 +75,12 @@ public sealed partial class when_packing_the_sdk : IDisposable
             </configuration>
             """);
 
-        var build = await Run("dotnet", ["build", "-nologo", "-v", "q", "--disable-build-servers"], consumer);
+        var build = await Tools.Run("dotnet", ["build", "-nologo", "-v", "q", "--disable-build-servers"], consumer, TimeSpan.FromMinutes(5));
         build.ExitCode.ShouldBe(0, build.Output);
     }
 
     [GeneratedRegex("```csharp\n(.*?)```", RegexOptions.Singleline)]
     private static partial Regex CSharpBlock();
-
-    private static async Task<(int ExitCode, string Output)> Run(string program, string[] arguments, string workingDirectory)
-    {
-        var start = new ProcessStartInfo(program) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} {string.Join(' ', arguments)} did not end in time.");
-        }
-        return (process.ExitCode, await output + await error);
-    }
 
     public void Dispose() => Directory.Delete(directory, recursive: true);
 }
