@@ -15,6 +15,8 @@ namespace Webhooks.Tests.Dispatch;
 /// message (the benchmark's 1,000-webhook fan-out stalled so). Batches are split by body size, and what is stored is
 /// read back.
 /// </summary>
+// With the shared host's tests, not beside them: it loads both cores for a while, and their deliveries wait 15 s at most.
+[Collection(SharedHost.Name)]
 public sealed class when_deliveries_are_large
 {
     private static DeliverWebhook Delivery(int bytes) => new(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), 1, new byte[bytes]);

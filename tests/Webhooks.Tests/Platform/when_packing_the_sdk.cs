@@ -10,6 +10,8 @@ namespace Webhooks.Tests.Platform;
 /// speaks in, with their XML documentation and a README of its own, depending on Refit only; and the README's example,
 /// compiled against the package in a project of its own, builds.
 /// </summary>
+// With the shared host's tests, not beside them: it loads both cores for a while, and their deliveries wait 15 s at most.
+[Collection(SharedHost.Name)]
 public sealed partial class when_packing_the_sdk : IDisposable
 {
     private readonly string directory = Repository.TempDirectory("sdk-pack");
