@@ -90,6 +90,14 @@ public static class DeliverWebhookHandler
         // Whether it is ordered is the message's word (set when it joined its key's queue), not the definition's now: ordering
         // turned off meanwhile, or a host whose catalog lags, must not let it skip its queue or stay in it for good.
         var place = delivery.Ordered ? await ordered.Place(delivery.DeliveryId, cancellation) : null;
+        if (delivery.Ordered && place is null)
+        {
+            // It left its key's queue: it succeeded or failed for good. This is a second copy (the batch that made it and
+            // the one it stepped aside into, both recovered after a crash): sending it now could pass the next of its key.
+            decided?.Invoke();
+            return true;
+        }
+
         if (place is { Head: false, Ahead: { } ahead })
         {
             decided?.Invoke();
