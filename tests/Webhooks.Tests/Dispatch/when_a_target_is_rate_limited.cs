@@ -27,14 +27,6 @@ public sealed class when_a_target_is_rate_limited : IAsyncLifetime
 
     public async Task DisposeAsync() => await receiver.DisposeAsync();
 
-    private static async Task Define(IAlbaHost host, DefineWebhook webhook)
-    {
-        var admin = WebhooksClient.Create(host.Server.CreateClient(), TestKeys.Admin);
-        await host.ExecuteAndWaitAsync(() => admin.RegisterEventSource(DefinitionsSetup.Application, DefinitionsSetup.EventSource,
-            new RegisterEventSource("Contact", null, "update")));
-        await host.ExecuteAndWaitAsync(() => admin.DefineWebhook(webhook));
-    }
-
     private static async Task<int> Publish(IAlbaHost host)
     {
         var result = await host.Scenario(s =>
@@ -51,7 +43,7 @@ public sealed class when_a_target_is_rate_limited : IAsyncLifetime
     {
         await using var first = await AppFixture.StartHost(settings);
         await using var second = await AppFixture.StartHost(settings);
-        await Define(first, DefinitionsSetup.Webhook("limited") with { Url = receiver.Url.ToString(), RateLimit = new RateLimit(10, 5) });
+        await first.Define(DefinitionsSetup.Webhook("limited") with { Url = receiver.Url.ToString(), RateLimit = new RateLimit(10, 5) });
         // The other host knows the webhook (from PostgreSQL's notification) once its publishes match it.
         await Poll.Until(() => Publish(second), n => n == 1, TimeSpan.FromSeconds(5), every: TimeSpan.FromMilliseconds(100));
 
@@ -90,7 +82,7 @@ public sealed class when_a_target_is_rate_limited : IAsyncLifetime
             }
         };
         await using var host = await AppFixture.StartHost(settings);
-        await Define(host, DefinitionsSetup.Webhook("narrow") with { Url = receiver.Url.ToString(), MaxConcurrency = 2 });
+        await host.Define(DefinitionsSetup.Webhook("narrow") with { Url = receiver.Url.ToString(), MaxConcurrency = 2 });
 
         await Publish(host);
         await receiver.WaitFor(1);

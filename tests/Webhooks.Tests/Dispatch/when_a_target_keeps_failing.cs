@@ -52,9 +52,7 @@ public sealed class when_a_target_keeps_failing : IAsyncLifetime
         });
         admin = WebhooksClient.Create(host.Server.CreateClient(), TestKeys.Admin);
         auditor = WebhooksClient.Create(host.Server.CreateClient(), TestKeys.Auditor);
-        await host.ExecuteAndWaitAsync(() => admin.RegisterEventSource(DefinitionsSetup.Application, DefinitionsSetup.EventSource,
-            new RegisterEventSource("Contact", null, "update")));
-        await host.ExecuteAndWaitAsync(() => admin.DefineWebhook(DefinitionsSetup.Webhook("flaky") with { Url = target.Url.ToString() }));
+        await host.Define(DefinitionsSetup.Webhook("flaky") with { Url = target.Url.ToString() });
     }
 
     public async Task DisposeAsync()

@@ -58,12 +58,9 @@ public sealed class when_deliveries_are_large
         settings["Webhooks:Dispatch:MaxConcurrencyPerTarget"] = "1";
         settings["Webhooks:Dispatch:MaxEventBytes"] = "262144";
         await using var host = await AppFixture.StartHost(settings);
-        var admin = WebhooksClient.Create(host.Server.CreateClient(), TestKeys.Admin);
-        await host.ExecuteAndWaitAsync(() => admin.RegisterEventSource(DefinitionsSetup.Application, DefinitionsSetup.EventSource,
-            new RegisterEventSource("Contact", null, "update")));
         for (var i = 0; i < 40; i++)
         {
-            await host.ExecuteAndWaitAsync(() => admin.DefineWebhook(DefinitionsSetup.Webhook($"large-{i:00}") with { Url = receiver.Url.ToString() }));
+            await host.Define(DefinitionsSetup.Webhook($"large-{i:00}") with { Url = receiver.Url.ToString() });
         }
 
         async Task<int> Publish(object record)

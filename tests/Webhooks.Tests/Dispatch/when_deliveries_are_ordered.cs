@@ -160,10 +160,7 @@ public sealed class when_deliveries_are_ordered(AppFixture fixture) : ReceiverTe
         var observed = new Observed();
         // Each key's first call fails once: the later ones must wait for it.
         Receiver.Respond = (context, _) => observed.Respond(context, (_, n, seen) => n == 1 && seen == 0 ? 503 : 200);
-        var admin = WebhooksClient.Create(first.Server.CreateClient(), TestKeys.Admin);
-        await first.ExecuteAndWaitAsync(() => admin.RegisterEventSource(DefinitionsSetup.Application, DefinitionsSetup.EventSource,
-            new RegisterEventSource("Contact", null, "update")));
-        await Ordered(first, Receiver.Url);
+        await first.Define(DefinitionsSetup.Webhook("ordered") with { Url = Receiver.Url.ToString(), Ordering = new Ordering(true) });
         await Poll.Until(async () => (await Publish(second, "warm-up", 1)), n => n == 1, TimeSpan.FromSeconds(5), every: TimeSpan.FromMilliseconds(100));
 
         var keys = new[] { "K1", "K2", "K3" };

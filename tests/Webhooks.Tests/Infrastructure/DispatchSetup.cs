@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Alba;
+using Webhooks.Client;
 using Webhooks.Definitions.Contracts;
 using Wolverine.Tracking;
 
@@ -32,6 +33,20 @@ public static class DispatchSetup
             TriggerExpression = trigger,
         }));
         return webhook;
+    }
+
+    /// <summary>
+    /// On a host of a test's own: the catalog's event source and <paramref name="webhook"/>, both known to Dispatch once
+    /// this returns (a second call only defines another webhook: registering the source again changes nothing).
+    /// </summary>
+    public static async Task<WebhookDefinition> Define(this IAlbaHost host, Webhooks.Definitions.Contracts.DefineWebhook webhook)
+    {
+        var admin = WebhooksClient.Create(host.Server.CreateClient(), TestKeys.Admin);
+        await host.ExecuteAndWaitAsync(() => admin.RegisterEventSource(DefinitionsSetup.Application, DefinitionsSetup.EventSource,
+            new RegisterEventSource("Contact", null, "update")));
+        WebhookDefinition defined = null!;
+        await host.ExecuteAndWaitAsync(async () => defined = await admin.DefineWebhook(webhook));
+        return defined;
     }
 
     /// <summary>

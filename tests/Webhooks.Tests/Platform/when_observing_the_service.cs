@@ -77,10 +77,7 @@ public sealed class when_observing_the_service
                 services.ConfigureOpenTelemetryTracerProvider(traces => traces.AddInMemoryExporter(spans));
             }
         });
-        var admin = WebhooksClient.Create(host.Server.CreateClient(), TestKeys.Admin);
-        await host.ExecuteAndWaitAsync(() => admin.RegisterEventSource(DefinitionsSetup.Application, DefinitionsSetup.EventSource,
-            new RegisterEventSource("Contact", null, "update")));
-        await host.ExecuteAndWaitAsync(() => admin.DefineWebhook(DefinitionsSetup.Webhook("traced") with { Url = receiver.Url.ToString() }));
+        await host.Define(DefinitionsSetup.Webhook("traced") with { Url = receiver.Url.ToString() });
         return (host, receiver, arrivals);
     }
 

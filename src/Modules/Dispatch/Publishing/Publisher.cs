@@ -350,8 +350,9 @@ public sealed partial class Publisher(
         var (source, now, record) = (entity.Source, entity.EventTime, entity.Record);
         var eventId = Guid.CreateVersion7();
         var payloads = new Payloads(entity);
-        // The publish's trace context (when traced) goes with each async delivery: its attempts join this trace.
-        var traceParent = Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current.Id : null;
+        // The publish's trace context goes with each async delivery, so that its attempts join this trace; only when
+        // traces are recorded (ASP.NET Core makes activities for its own logging too: no need to store theirs).
+        var traceParent = Telemetry.Source.HasListeners() && Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current.Id : null;
 
         // Refused before any call is made, so a publish that is sent again later is made once.
         if (pressure.Refusal(addsDeliveries: asynchronous.Count > 0) is { } overload)
