@@ -12,6 +12,7 @@ public static class Problems
     public const string ConflictType = "urn:webhooks:conflict";
     public const string ForbiddenType = "urn:webhooks:forbidden";
     public const string PreconditionFailedType = "urn:webhooks:precondition-failed";
+    public const string GoneType = "urn:webhooks:gone";
 
     public static ProblemDetails NotFound(string detail) => new()
     {
@@ -35,6 +36,16 @@ public static class Problems
         Title = "Forbidden",
         Status = StatusCodes.Status403Forbidden,
         Detail = detail,
+    };
+
+    /// <summary>410: it existed, and retention archived or removed it (<paramref name="archivedAt"/>: when, an extension member).</summary>
+    public static ProblemDetails Gone(string detail, DateTimeOffset archivedAt) => new()
+    {
+        Type = GoneType,
+        Title = "Gone",
+        Status = StatusCodes.Status410Gone,
+        Detail = detail,
+        Extensions = { ["archivedAt"] = archivedAt },
     };
 
     public static ProblemDetails PreconditionFailed(string detail) => new()

@@ -44,4 +44,16 @@ public static class Telemetry
     /// <summary>Secrets KeySafe decrypted (keys' credentials, signing secrets); cached ones are not decrypted again.</summary>
     public static readonly Counter<long> Decryptions = Meter.CreateCounter<long>(
         "webhooks.keysafe.decryptions", "{decryption}", "Secrets KeySafe decrypted (keys' credentials and signing secrets; a cached secret is not decrypted again).");
+
+    /// <summary>Events whose payload (record, response excerpt) retention removed.</summary>
+    public static readonly Counter<long> RetentionPayloadsRemoved = Meter.CreateCounter<long>(
+        "webhooks.retention.payloads.removed", "{event}", "Events whose payload (an event's record, an attempt's response excerpt) retention removed.");
+
+    /// <summary>Deliveries whose records retention moved to the archive.</summary>
+    public static readonly Counter<long> RetentionDeliveriesArchived = Meter.CreateCounter<long>(
+        "webhooks.retention.deliveries.archived", "{delivery}", "Deliveries whose records retention moved from the delivery log to the archive.");
+
+    /// <summary>Event streams and ledgers retention moved to the archive.</summary>
+    public static readonly Counter<long> RetentionStreamsArchived = Meter.CreateCounter<long>(
+        "webhooks.retention.streams.archived", "{stream}", "Streams (published events with their deliveries, commits' ledgers) retention moved to the archive.");
 }

@@ -78,6 +78,9 @@ public static partial class WebhooksHost
                 opts.Events.MetadataConfig.CorrelationIdEnabled = true;
                 opts.Events.MetadataConfig.CausationIdEnabled = true;
                 opts.Events.MetadataConfig.UserNameEnabled = true;
+                // mt_events and mt_streams in two partitions, hot and archived: what retention archives leaves every hot
+                // read's way (issue 16). A database from before is converted on start (ArchivePartitioningUpgrade).
+                opts.Events.UseArchivedStreamPartitioning = true;
                 // One service owns its schema: it creates and migrates it on start, in every environment.
                 opts.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
             })
@@ -108,6 +111,8 @@ public static partial class WebhooksHost
             }
         });
         builder.Services.AddResourceSetupOnStartup();
+        // Before every other hosted service (Marten's schema setup among them).
+        builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService, ArchivePartitioningUpgrade>());
         builder.Services.AddWolverineHttp();
         builder.Services.ConfigureHttpJsonOptions(json =>
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));

@@ -67,6 +67,11 @@ public static class DispatchModule
         services.AddSingleton<CatalogListener>();
         services.AddHostedService(provider => provider.GetRequiredService<CatalogListener>());
         services.AddSingleton(new BuildingBlocks.RebuildableProjection("DeliveryLog"));
+        services.AddOptions<Retention.RetentionOptions>().BindConfiguration(Retention.RetentionOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<Retention.RetentionOptions>, Retention.RetentionOptionsValidator>();
+        services.AddSingleton<Retention.Retention>();
+        services.AddHostedService<Retention.RetentionJob>();
+        services.ConfigureMarten((provider, opts) => Retention.Retention.AddMaskingRules(opts, provider.GetRequiredService<TimeProvider>()));
 
         services.ConfigureMarten(opts =>
         {
@@ -80,6 +85,8 @@ public static class DispatchModule
             // Rate limits' token buckets: a table of their own, updated in place by one statement (not a document).
             opts.Storage.ExtendedSchemaObjects.Add(RateLimits.Table(opts.DatabaseSchemaName));
             opts.Storage.ExtendedSchemaObjects.Add(OrderedDeliveries.Table(opts.DatabaseSchemaName));
+            opts.Schema.For<Retention.RetentionState>();
+            opts.Schema.For<Retention.RetentionHeld>();
             // Read models of the delivery streams, written in the same transaction as their events.
             opts.Projections.Add<History.DeliveryLogProjection>(JasperFx.Events.Projections.ProjectionLifecycle.Inline);
         });

@@ -124,7 +124,16 @@ public sealed class HostProcess : IAsyncDisposable
     public async Task<int> WaitForExit(TimeSpan timeout)
     {
         using var cancellation = new CancellationTokenSource(timeout);
-        await process.WaitForExitAsync(cancellation.Token);
+        try
+        {
+            await process.WaitForExitAsync(cancellation.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // What it was doing when it would not stop is in its last lines.
+            throw new TimeoutException($"The host did not exit within {timeout}. Its output:{Environment.NewLine}{Output}");
+        }
+
         process.WaitForExit(); // drains the redirected output
         return process.ExitCode;
     }

@@ -23,9 +23,13 @@ public sealed record AttemptView(
 /// <param name="NextAttemptAt">When the next retry is due, while one is.</param>
 /// <param name="CreatedAt">When the delivery was created.</param>
 /// <param name="Reason">Why it failed or was skipped.</param>
+/// <param name="PayloadRemovedAt">
+/// When retention removed its payload and its attempts' response excerpts (<c>Webhooks:Retention:Payloads</c>); it can
+/// no longer be redelivered.
+/// </param>
 public sealed record DeliveryView(
     Guid Id, Guid EventId, string Webhook, string Url, string PostMode, string Status, IReadOnlyList<AttemptView> Attempts,
-    DateTimeOffset? NextAttemptAt, DateTimeOffset CreatedAt, string? Reason);
+    DateTimeOffset? NextAttemptAt, DateTimeOffset CreatedAt, string? Reason, DateTimeOffset? PayloadRemovedAt = null);
 
 /// <summary>A published event, its verdict and its deliveries.</summary>
 /// <param name="EventId">The event's id.</param>
@@ -41,9 +45,15 @@ public sealed record DeliveryView(
 /// <param name="ActionBy">Who did it in the application (its <c>actionBy</c>), when given.</param>
 /// <param name="ActionByName">Their name (its <c>actionByName</c>), when given.</param>
 /// <param name="PublishedBy">The API key that published it.</param>
+/// <param name="RecordRemovedAt">When retention removed its record (<c>Webhooks:Retention:Payloads</c>); <c>record</c> is null since.</param>
+/// <param name="ArchivedAt">
+/// When retention archived it with its deliveries (<c>Webhooks:Retention:Deliveries</c>): read from the archive, its
+/// deliveries as they were then; <c>GET /deliveries/{id}</c> answers 410 for them.
+/// </param>
 public sealed record EventView(
     Guid EventId, string Application, string EventSource, DateTimeOffset PublishedAt, string Verdict, IReadOnlyList<DeliveryView> Deliveries,
-    System.Text.Json.JsonElement? Record = null, string? ActionBy = null, string? ActionByName = null, string? PublishedBy = null);
+    System.Text.Json.JsonElement? Record = null, string? ActionBy = null, string? ActionByName = null, string? PublishedBy = null,
+    DateTimeOffset? RecordRemovedAt = null, DateTimeOffset? ArchivedAt = null);
 
 /// <summary>The verdicts an <see cref="EventView"/> may carry besides a <see cref="PublishOutcome"/>.</summary>
 public static class EventVerdicts

@@ -10,17 +10,19 @@ namespace Webhooks.Dispatch.Delivery;
 // have a stream of their own, read the same way. The events carry the application's record (it is what was
 // delivered) but never a credential or a signing secret.
 
+/// <param name="RecordRemovedAt">When retention removed <paramref name="Record"/> (then a JSON null): see Retention.</param>
 public sealed record EventPublished(
     Guid EventId, string Application, string EventSource, string? ActionBy, string? ActionByName, string? CallingSessionId,
-    JsonElement Record, string Verdict, IReadOnlyList<Guid> Deliveries, string Actor, DateTimeOffset At);
+    JsonElement Record, string Verdict, IReadOnlyList<Guid> Deliveries, string Actor, DateTimeOffset At, DateTimeOffset? RecordRemovedAt = null);
 
 public sealed record DeliveryScheduled(
     Guid DeliveryId, Guid EventId, Guid WebhookId, string Webhook, string Url, string PostMode, string PayloadFormat, DateTimeOffset At);
 
 /// <summary>One call to the target: what was sent (Authorization redacted) and what came back.</summary>
+/// <param name="ExcerptRemovedAt">When retention removed <paramref name="ResponseExcerpt"/>: see Retention.</param>
 public sealed record DeliveryAttempted(
     Guid DeliveryId, int Number, DateTimeOffset At, int? StatusCode, long DurationMs, string? ResponseExcerpt, string? Error,
-    IReadOnlyDictionary<string, string> RequestHeaders);
+    IReadOnlyDictionary<string, string> RequestHeaders, DateTimeOffset? ExcerptRemovedAt = null);
 
 public sealed record DeliveryRetryScheduled(Guid DeliveryId, int NextAttempt, DateTimeOffset NextAttemptAt);
 
@@ -95,3 +97,10 @@ public sealed record DeliverWebhooks(IReadOnlyList<DeliverWebhook> Deliveries)
 
 /// <summary>An admin asked for the delivery to be made again (same webhook-id); its next attempt follows.</summary>
 public sealed record DeliveryRedeliveryRequested(Guid DeliveryId, int NextAttempt, string Actor, DateTimeOffset At);
+
+/// <summary>
+/// Retention archived the event's deliveries (<c>Webhooks:Retention:Deliveries</c>): the last event of its stream,
+/// appended as the stream moves to the archive. It carries the delivery log's entries as they were then, so the archived
+/// event still answers <c>GET /events/{id}</c> with its deliveries after their log entries left the hot table.
+/// </summary>
+public sealed record DeliveriesArchived(Guid EventId, IReadOnlyList<Contracts.DeliveryView> Deliveries, DateTimeOffset At);

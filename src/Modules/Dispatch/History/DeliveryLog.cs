@@ -28,6 +28,9 @@ public sealed class DeliveryLog
     /// <summary>How many calls were made (a column, for the statistics).</summary>
     public int AttemptCount { get; set; }
 
+    /// <summary>When retention removed its payload and response excerpts (Retention).</summary>
+    public DateTimeOffset? PayloadRemovedAt { get; set; }
+
     /// <summary>
     /// Marten calls this when it maps the document. Its columns (duplicated from the JSON, with no index of their own)
     /// and the indexes the reads need, each named after the read (Marten's Duplicate() indexes only its own column):
@@ -57,7 +60,7 @@ public sealed class DeliveryLog
         mapping.Indexes.Add(new Marten.Schema.DocumentIndex(mapping, "status") { Name = "mt_doc_deliverylog_idx_status" });
     }
 
-    public DeliveryView ToView() => new(Id, EventId, Webhook, Url, PostMode, Status, Attempts, NextAttemptAt, CreatedAt, Reason);
+    public DeliveryView ToView() => new(Id, EventId, Webhook, Url, PostMode, Status, Attempts, NextAttemptAt, CreatedAt, Reason, PayloadRemovedAt);
 }
 
 /// <summary>
@@ -111,6 +114,7 @@ public sealed partial class DeliveryLogProjection : MultiStreamProjection<Delive
         log.Parked = false;
         log.DurationMs = e.DurationMs;
         log.AttemptCount = log.Attempts.Count;
+        log.PayloadRemovedAt ??= e.ExcerptRemovedAt; // a log rebuilt from events whose excerpts retention removed
     }
 
     public static void Apply(DeliveryRetryScheduled e, DeliveryLog log) => log.NextAttemptAt = e.NextAttemptAt;

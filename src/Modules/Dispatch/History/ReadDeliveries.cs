@@ -1,5 +1,6 @@
 using System.Text;
 using Marten;
+using Marten.Events.Archiving;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -101,10 +102,29 @@ public static class GetDeliveryEndpoint
     [Tags("Deliveries")]
     [ProducesResponseType<DeliveryView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status410Gone, "application/problem+json")]
     public static async Task<IResult> Get(Guid id, IQuerySession session, CancellationToken cancellation) =>
         await session.LoadAsync<DeliveryLog>(id, cancellation) is { } delivery
             ? Results.Ok(delivery.ToView())
-            : Results.Problem(Problems.NotFound($"There is no delivery with id {id}."));
+            : Results.Problem(await Missing(id, session, cancellation));
+
+    /// <summary>
+    /// Why a delivery is not in the log: 410 when it was made before what retention archived (its id is a version 7
+    /// UUID: it says when), with when; else 404.
+    /// </summary>
+    public static async Task<ProblemDetails> Missing(Guid id, IQuerySession session, CancellationToken cancellation)
+    {
+        if (Retention.Retention.Uuid7Time(id) is { } made
+            && await session.LoadAsync<Retention.RetentionState>(Retention.RetentionState.TheId, cancellation) is { } state
+            && state.ArchivedAt(made) is { } archivedAt)
+        {
+            return Problems.Gone(
+                $"Delivery {id} was made on {made:yyyy-MM-dd} and archived on {archivedAt:yyyy-MM-dd} (Webhooks:Retention:Deliveries); " +
+                "GET /events/{eventId} still shows it, with its event, from the archive.", archivedAt);
+        }
+
+        return Problems.NotFound($"There is no delivery with id {id}.");
+    }
 }
 
 public static class GetEventEndpoint
@@ -120,15 +140,27 @@ public static class GetEventEndpoint
         // The event is its stream's first event; its deliveries' creation follows it, their attempts are in the commits'
         // ledgers (the log has them all).
         var events = await session.Events.FetchStreamAsync(eventId, version: 1, token: cancellation);
-        if (events.Count == 0 || events[0].Data is not EventPublished published)
+        if (events.Count > 0 && events[0].Data is EventPublished published)
         {
-            return Results.Problem(Problems.NotFound($"There is no published event with id {eventId}."));
+            var deliveries = await session.LoadManyAsync<DeliveryLog>(cancellation, published.Deliveries);
+            return Results.Ok(View(published, deliveries.OrderBy(d => d.Id).Select(d => d.ToView()).ToList(), archivedAt: null));
         }
 
-        var deliveries = await session.LoadManyAsync<DeliveryLog>(cancellation, published.Deliveries);
-        return Results.Ok(new EventView(
-            eventId, published.Application, published.EventSource, published.At, published.Verdict,
-            deliveries.OrderBy(d => d.Id).Select(d => d.ToView()).ToList(),
-            published.Record, published.ActionBy, published.ActionByName, published.Actor));
+        // Archived by retention: the whole stream from the archive, its deliveries as they were when archived.
+        var archived = await session.Events.QueryAllRawEvents()
+            .Where(e => e.MaybeArchived() && e.StreamId == eventId)
+            .OrderBy(e => e.Version)
+            .ToListAsync(cancellation);
+        if (archived.Count > 0 && archived[0].Data is EventPublished old && archived[^1].Data is DeliveriesArchived last)
+        {
+            return Results.Ok(View(old, last.Deliveries, last.At));
+        }
+
+        return Results.Problem(Problems.NotFound($"There is no published event with id {eventId}."));
     }
+
+    private static EventView View(EventPublished published, IReadOnlyList<DeliveryView> deliveries, DateTimeOffset? archivedAt) => new(
+        published.EventId, published.Application, published.EventSource, published.At, published.Verdict, deliveries,
+        published.RecordRemovedAt is null ? published.Record : null, published.ActionBy, published.ActionByName, published.Actor,
+        published.RecordRemovedAt, archivedAt);
 }

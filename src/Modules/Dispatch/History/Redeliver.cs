@@ -26,12 +26,19 @@ public static class RedeliverEndpoint
     [ProducesResponseType<DeliveryView>(StatusCodes.Status202Accepted)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status410Gone, "application/problem+json")]
     public static async Task<IResult> Post(
         Guid id, IQuerySession session, Redeliveries redeliveries, ClaimsPrincipal user, CancellationToken cancellation)
     {
         if (await session.LoadAsync<DeliveryLog>(id, cancellation) is not { } delivery)
         {
-            return Results.Problem(Problems.NotFound($"There is no delivery with id {id}."));
+            return Results.Problem(await GetDeliveryEndpoint.Missing(id, session, cancellation));
+        }
+
+        if (delivery.PayloadRemovedAt is { } removedAt)
+        {
+            return Results.Problem(Problems.Gone(
+                $"This delivery's payload was removed on {removedAt:yyyy-MM-dd} (Webhooks:Retention:Payloads): there is nothing left to send again.", removedAt));
         }
 
         if (delivery.Status is DeliveryStatuses.Pending or DeliveryStatuses.Skipped)
@@ -58,7 +65,8 @@ public sealed class Redeliveries(DispatchCatalog catalog, GroupCommit commits, T
         {
             var events = await session.Events.FetchStreamAsync(delivery.EventId, version: 1, token: cancellation);
             var route = catalog.Find(delivery.WebhookId);
-            if (events.Count == 0 || events[0].Data is not EventPublished published || route is null
+            // (An event whose record retention removed has nothing left to send.)
+            if (events.Count == 0 || events[0].Data is not EventPublished { RecordRemovedAt: null } published || route is null
                 || catalog.Source(published.Application, published.EventSource) is not { } source)
             {
                 continue;
