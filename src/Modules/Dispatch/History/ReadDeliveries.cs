@@ -119,8 +119,8 @@ public static class GetDeliveryEndpoint
             && state.ArchivedAt(made) is { } archivedAt)
         {
             return Problems.Gone(
-                $"Delivery {id} was made on {made:yyyy-MM-dd} and archived on {archivedAt:yyyy-MM-dd} (Webhooks:Retention:Deliveries); " +
-                "GET /events/{eventId} still shows it, with its event, from the archive.", archivedAt);
+                $"Delivery {id} was made on {made:yyyy-MM-dd} and archived by retention on {archivedAt:yyyy-MM-dd} (Webhooks:Retention:Deliveries). " +
+                "Its event still shows it as it was then, from the archive (GET /events/{eventId}).", archivedAt);
         }
 
         return Problems.NotFound($"There is no delivery with id {id}.");
