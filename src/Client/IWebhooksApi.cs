@@ -196,19 +196,22 @@ public interface IWebhooksApi
         string? webhook = null, string? status = null, Guid? eventId = null, [Query(Format = "O")] DateTimeOffset? from = null,
         [Query(Format = "O"), AliasAs("to")] DateTimeOffset? until = null, string? after = null, int? limit = null, CancellationToken cancellationToken = default);
 
-    /// <summary>A delivery with its attempts (auditor or admin role).</summary>
+    /// <summary>
+    /// A delivery with its attempts (auditor or admin role). Archived by retention: a 410 <see cref="Refit.ApiException"/>
+    /// whose problem has <c>archivedAt</c>; <see cref="GetEvent"/> still shows it.
+    /// </summary>
     /// <param name="id">The delivery's id (the webhook-id header).</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     [Get("/deliveries/{id}")]
     Task<DeliveryView> GetDelivery(Guid id, CancellationToken cancellationToken = default);
 
-    /// <summary>Delivers again now, with the same webhook-id (admin role).</summary>
+    /// <summary>Delivers again now, with the same webhook-id (admin role); 410 once retention removed its payload or archived it.</summary>
     /// <param name="id">The delivery's id.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     [Post("/deliveries/{id}/redeliver")]
     Task<DeliveryView> Redeliver(Guid id, CancellationToken cancellationToken = default);
 
-    /// <summary>A published event, its verdict and deliveries (auditor or admin role).</summary>
+    /// <summary>A published event, its verdict and deliveries (auditor or admin role); read from the archive once retention archived it (<c>ArchivedAt</c>).</summary>
     /// <param name="eventId">The event's id.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     [Get("/events/{eventId}")]

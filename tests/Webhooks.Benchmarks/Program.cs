@@ -881,6 +881,217 @@ try
         await otlp.StopAsync();
     }
 
+    if (Runs(13))
+    {
+        // Issue 16: a million deliveries recorded through the pipeline (nine in ten of them "old": recorded before a
+        // moment T; the rest after it), then a host whose retention periods put T at the cutoff runs the job. Hot table
+        // sizes before and after, publish and delivery-log read latency before, during and after the run, and the
+        // archive answering GET /events/{id}.
+        var retained = int.Parse(args.SkipWhile(a => a != "--retention-deliveries").Skip(1).FirstOrDefault() ?? (quick ? "100000" : "1000000"), CultureInfo.InvariantCulture);
+        const int retainHooks = 100;
+        var retainPublishes = retained / retainHooks;
+        Console.WriteLine($"13. Retention: {retainPublishes * retainHooks} deliveries recorded (publishes to {retainHooks} webhooks), then retention runs");
+        if (host is { HasExited: false })
+        {
+            host.Kill(entireProcessTree: true);
+            await host.WaitForExitAsync();
+        }
+
+        var recorder = StartHost(postgres.ConnectionString, out var recordAddress, ("Webhooks__Retention__Enabled", "false"));
+        using var recordHttp = new HttpClient { BaseAddress = recordAddress };
+        await WaitReady(recordHttp);
+        var recordApi = WebhooksClient.Create(new Uri(recordAddress.ToString()), "bench-admin-key-0123456789");
+        await recordApi.RegisterEventSource("retain", "orders", new RegisterEventSource("Order", null, EntityEvents.Updated));
+        await recordApi.RegisterEventSource("retain", "probe", new RegisterEventSource("Order", null, EntityEvents.Updated));
+        for (var i = 0; i < retainHooks; i++)
+        {
+            await recordApi.DefineWebhook(new DefineWebhook($"retain-{i:D3}", null, "retain", "orders", true, null, receiver.Url.ToString(), "json", "async", null));
+        }
+
+        await recordApi.DefineWebhook(new DefineWebhook("retain-probe", null, "retain", "probe", true, null, receiver.Url.ToString(), "json", "async", null));
+        recordHttp.DefaultRequestHeaders.Authorization = new("Bearer", "bench-publisher-key-0123456789");
+        object Order(string source) => new { application = "retain", eventSource = source, actionBy = "bench", record = publishedRecord };
+        for (var matched = 0; matched != retainHooks; await Task.Delay(200))
+        {
+            matched = (await (await recordHttp.PostAsJsonAsync("/events", Order("orders"))).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("deliveries").GetArrayLength();
+        }
+
+        await WaitQuiet(postgres.ConnectionString);
+        var oldPublishes = retainPublishes * 9 / 10;
+        var oldEvents = new ConcurrentBag<Guid>();
+        var recording = Stopwatch.GetTimestamp();
+        async Task Record(int publishes, ConcurrentBag<Guid>? ids)
+        {
+            receiver.Reset();
+            await Loop(publishes, concurrency, async _ =>
+            {
+                var answer = await recordHttp.PostAsJsonAsync("/events", Order("orders"));
+                if (ids is not null && answer.IsSuccessStatusCode)
+                {
+                    ids.Add((await answer.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("eventId").GetGuid());
+                }
+
+                return answer;
+            });
+            await receiver.WaitFor(publishes * retainHooks, TimeSpan.FromMinutes(30));
+            await WaitQuiet(postgres.ConnectionString);
+        }
+
+        await Record(oldPublishes, oldEvents);
+        // The cutoff T falls in a 20-second gap between the old deliveries and the recent ones.
+        await Task.Delay(10_000);
+        var cutoff = DateTimeOffset.UtcNow;
+        await Task.Delay(10_000);
+        await Record(retainPublishes - oldPublishes, null);
+        var recorded = (retainPublishes * retainHooks) / Stopwatch.GetElapsedTime(recording).TotalSeconds;
+        Report("retention: deliveries recorded (through the pipeline, deliveries/s)", $"{retainPublishes * retainHooks} ({recorded:0}/s)");
+
+        await using var sizes = new Npgsql.NpgsqlConnection(postgres.ConnectionString);
+        await sizes.OpenAsync();
+        async Task<string> Tables()
+        {
+            await using var vacuum = new Npgsql.NpgsqlCommand("vacuum analyze webhooks.mt_events, webhooks.mt_streams, webhooks.mt_doc_deliverylog", sizes) { CommandTimeout = 3600 };
+            await vacuum.ExecuteNonQueryAsync();
+            var parts = new List<string>();
+            foreach (var table in new[] { "mt_events_default", "mt_streams_default", "mt_doc_deliverylog", "mt_events_archived", "mt_streams_archived" })
+            {
+                await using var size = new Npgsql.NpgsqlCommand(
+                    $"select count(*), pg_total_relation_size('webhooks.{table}') from webhooks.{table}", sizes) { CommandTimeout = 3600 };
+                await using var reader = await size.ExecuteReaderAsync();
+                await reader.ReadAsync();
+                parts.Add(string.Create(CultureInfo.InvariantCulture, $"{table} {reader.GetInt64(0)} rows {reader.GetInt64(1) / 1048576.0:0} MB"));
+            }
+
+            return string.Join("; ", parts);
+        }
+
+        Report("retention: tables before", await Tables());
+        recorder.Kill(entireProcessTree: true);
+        await recorder.WaitForExitAsync();
+
+        // Both periods put the cutoff at T when the job's first run starts (a minute after the host); one run only.
+        var period = DateTimeOffset.UtcNow.AddSeconds(60) - cutoff;
+        var periodText = period.ToString(@"d\.hh\:mm\:ss", CultureInfo.InvariantCulture);
+        var keeper = StartHost(postgres.ConnectionString, out var keepAddress,
+            ("Webhooks__Retention__Payloads", periodText), ("Webhooks__Retention__Deliveries", periodText), ("Webhooks__Retention__RunEvery", "01:00:00"));
+        try
+        {
+            using var keepHttp = new HttpClient { BaseAddress = keepAddress };
+            await WaitReady(keepHttp);
+            keepHttp.DefaultRequestHeaders.Authorization = new("Bearer", "bench-publisher-key-0123456789");
+            using var auditor = new HttpClient { BaseAddress = keepAddress };
+            auditor.DefaultRequestHeaders.Authorization = new("Bearer", "bench-admin-key-0123456789");
+            for (var matched = 0; matched != 1; await Task.Delay(200))
+            {
+                matched = (await (await keepHttp.PostAsJsonAsync("/events", Order("probe"))).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("deliveries").GetArrayLength();
+            }
+
+            // Latency of what applications and auditors do, p50 and p99 in ms: a publish (one async webhook), a webhook's
+            // latest deliveries, a recent event.
+            var recentEvent = (await (await keepHttp.PostAsJsonAsync("/events", Order("probe"))).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("eventId").GetGuid();
+            async Task<(double Publish, double PublishP99, double Log, double Event)> Latencies(int samples)
+            {
+                var (publish, log, read) = (new List<double>(), new List<double>(), new List<double>());
+                for (var i = 0; i < samples; i++)
+                {
+                    var t = Stopwatch.GetTimestamp();
+                    (await keepHttp.PostAsJsonAsync("/events", Order("probe"))).EnsureSuccessStatusCode();
+                    publish.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+                    t = Stopwatch.GetTimestamp();
+                    (await auditor.GetAsync("/deliveries?webhook=retain-007&limit=50")).EnsureSuccessStatusCode();
+                    log.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+                    t = Stopwatch.GetTimestamp();
+                    (await auditor.GetAsync($"/events/{recentEvent}")).EnsureSuccessStatusCode();
+                    read.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+                }
+
+                double P(List<double> values, double p) => Percentile(values.Order().ToArray(), p);
+                return (P(publish, 0.5), P(publish, 0.99), P(log, 0.5), P(read, 0.5));
+            }
+
+            string Show((double Publish, double PublishP99, double Log, double Event) l) =>
+                string.Create(CultureInfo.InvariantCulture, $"publish p50 {l.Publish:0.0} (p99 {l.PublishP99:0.0}); GET /deliveries?webhook= p50 {l.Log:0.0}; GET /events/{{id}} p50 {l.Event:0.0}");
+            var before = await Latencies(quick ? 50 : 100);
+            Report("retention: latency before the run (ms)", Show(before));
+
+            // The run: from its first removal until everything before T is archived, latencies sampled meanwhile.
+            async Task<(long Payloads, DateTimeOffset ArchivedBefore)> Progress()
+            {
+                await using var state = new Npgsql.NpgsqlCommand(
+                    "select coalesce((data ->> 'payloadsRemovedThrough')::bigint, 0), coalesce((data ->> 'archivedBefore')::timestamptz, 'epoch') from webhooks.mt_doc_retentionstate", sizes);
+                await using var reader = await state.ExecuteReaderAsync();
+                return await reader.ReadAsync() ? (reader.GetInt64(0), reader.GetFieldValue<DateTimeOffset>(1)) : (0, DateTimeOffset.UnixEpoch);
+            }
+
+            var waitStart = Stopwatch.GetTimestamp();
+            while ((await Progress()).Payloads == 0)
+            {
+                if (Stopwatch.GetElapsedTime(waitStart) > TimeSpan.FromMinutes(3))
+                {
+                    throw new TimeoutException("Retention did not start within three minutes of its host.");
+                }
+
+                await Task.Delay(200);
+            }
+
+            var runStart = Stopwatch.GetTimestamp();
+            var during = new List<(double Publish, double PublishP99, double Log, double Event)>();
+            while ((await Progress()).ArchivedBefore < cutoff.AddSeconds(-10))
+            {
+                during.Add(await Latencies(10));
+                if (Stopwatch.GetElapsedTime(runStart) > TimeSpan.FromMinutes(60))
+                {
+                    throw new TimeoutException("Retention did not finish within an hour.");
+                }
+            }
+
+            var runTime = Stopwatch.GetElapsedTime(runStart).TotalSeconds;
+            var archivedDeliveries = oldPublishes * retainHooks;
+            Report("retention: the run (s; deliveries archived per s)", string.Create(CultureInfo.InvariantCulture, $"{runTime:0} s for {archivedDeliveries} deliveries ({archivedDeliveries / runTime:0}/s, payloads removed first)"));
+            if (during.Count > 0)
+            {
+                Report("retention: latency during the run (ms, median of the samples' p50s)", Show((
+                    during.Select(d => d.Publish).Order().ElementAt(during.Count / 2), during.Select(d => d.PublishP99).Max(),
+                    during.Select(d => d.Log).Order().ElementAt(during.Count / 2), during.Select(d => d.Event).Order().ElementAt(during.Count / 2))));
+            }
+
+            var after = await Latencies(quick ? 50 : 100);
+            Report("retention: latency after the run (ms)", Show(after));
+            Report("retention: after vs before (p50 ratio: publish; delivery log; event)", string.Create(CultureInfo.InvariantCulture,
+                $"{after.Publish / before.Publish:0.00}; {after.Log / before.Log:0.00}; {after.Event / before.Event:0.00}"));
+            Report("retention: tables after", await Tables());
+
+            // The archive still answers: an old event from it, and its delivery's 410.
+            var archived = oldEvents.First();
+            var fromArchive = new List<double>();
+            JsonElement archivedView = default;
+            for (var i = 0; i < 20; i++)
+            {
+                var t = Stopwatch.GetTimestamp();
+                var answer = await auditor.GetAsync($"/events/{archived}");
+                answer.EnsureSuccessStatusCode();
+                fromArchive.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+                archivedView = await answer.Content.ReadFromJsonAsync<JsonElement>();
+            }
+
+            var oldDelivery = archivedView.GetProperty("deliveries")[0].GetProperty("id").GetGuid();
+            var gone = await auditor.GetAsync($"/deliveries/{oldDelivery}");
+            if (archivedView.GetProperty("archivedAt").ValueKind != JsonValueKind.String || archivedView.GetProperty("deliveries").GetArrayLength() != retainHooks
+                || gone.StatusCode != System.Net.HttpStatusCode.Gone)
+            {
+                throw new InvalidOperationException($"The archive did not answer as it should: {archivedView}; GET /deliveries/{oldDelivery} answered {(int)gone.StatusCode}.");
+            }
+
+            Report("retention: GET /events/{id} of an archived event (p50 ms; its deliveries)", string.Create(CultureInfo.InvariantCulture,
+                $"{Percentile(fromArchive.Order().ToArray(), 0.5):0.0}; {retainHooks} deliveries from the archive, GET /deliveries/{{id}} 410"));
+        }
+        finally
+        {
+            keeper.Kill(entireProcessTree: true);
+            await keeper.WaitForExitAsync();
+        }
+    }
+
     Console.WriteLine();
     Console.WriteLine($"| measure ({Environment.ProcessorCount} cores, {(quick ? "quick" : "full")}) | value |");
     Console.WriteLine("|---|---|");

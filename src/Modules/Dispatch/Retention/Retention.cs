@@ -176,11 +176,16 @@ public sealed partial class Retention(
             clear.Parameters.Add(new() { Value = cutoff });
             clear.Parameters.Add(new() { Value = Options.BatchSize - 1 });
             clear.Parameters.Add(new() { Value = time.GetUtcNow() });
-            await using var reader = await clear.ExecuteReaderAsync(cancellation);
-            await reader.ReadAsync(cancellation);
-            var cleared = reader.GetInt64(0);
-            var upto = reader.GetFieldValue<DateTimeOffset>(2);
-            await reader.DisposeAsync();
+            long cleared;
+            DateTimeOffset upto;
+            // (Disposed once only: Npgsql hands a disposed reader's connection, with the reader object, to the next command.)
+            await using (var reader = await clear.ExecuteReaderAsync(cancellation))
+            {
+                await reader.ReadAsync(cancellation);
+                cleared = reader.GetInt64(0);
+                upto = reader.GetFieldValue<DateTimeOffset>(2);
+            }
+
             if (cleared == 0)
             {
                 break;
@@ -205,7 +210,7 @@ public sealed partial class Retention(
             var held = await query.Query<RetentionHeld>().OrderBy(h => h.Id).Take(Options.BatchSize).ToListAsync(cancellation);
             if (held.Count > 0)
             {
-                await ArchiveBatch(held.Select(h => h.Id).ToList(), state, run, cancellation);
+                await ArchiveBatch(held.Select(h => h.Id).ToList(), run, cancellation);
             }
         }
 
@@ -236,47 +241,68 @@ public sealed partial class Retention(
                 break;
             }
 
-            if (!await ArchiveBatch(streams, state, run, cancellation))
+            if (await ArchiveBatch(streams, run, cancellation) is not { } through)
             {
                 break;
             }
 
-            state.StreamsArchivedThrough = streams[^1];
-            state.ArchivedBefore = Max(state.ArchivedBefore, Uuid7Time(streams[^1]));
+            state.StreamsArchivedThrough = through;
+            state.ArchivedBefore = Max(state.ArchivedBefore, Uuid7Time(through));
             state.Archived(startedAt);
             await Save(state, cancellation);
         }
     }
 
     /// <summary>
-    /// Archives what it can of <paramref name="streams"/> in one transaction: event streams whose deliveries all ended
-    /// (with their log entries), ledgers and the streams of deliveries made before ledgers; leaves configuration streams
-    /// alone; holds event streams with a delivery still pending. False when the projections have not read them yet.
+    /// Archives what it can of <paramref name="streams"/> (in id order) in one transaction, up to about
+    /// <see cref="RetentionOptions.BatchSize"/> deliveries: event streams whose deliveries all ended (with their log
+    /// entries), ledgers and the streams of deliveries made before ledgers; leaves configuration streams alone; holds event
+    /// streams with a delivery still pending. Returns the last stream it looked at (the cursor's next place); null when
+    /// the projections have not read them yet.
     /// </summary>
-    private async Task<bool> ArchiveBatch(IReadOnlyList<Guid> streams, RetentionState state, RetentionRun run, CancellationToken cancellation)
+    private async Task<Guid?> ArchiveBatch(IReadOnlyList<Guid> streams, RetentionRun run, CancellationToken cancellation)
     {
         // Two sessions on one transaction: Marten archives a stream before it appends to it within one session, and
         // refuses an append to an archived stream; the archived event must be the stream's last.
         await using var connection = await database.OpenConnectionAsync(cancellation);
         await using var transaction = await connection.BeginTransactionAsync(cancellation);
         await using var append = store.LightweightSession(SessionOptions.ForTransaction(transaction));
-        var firsts = await append.Events.QueryAllRawEvents()
-            .Where(e => e.StreamId.IsOneOf(streams.ToArray()) && e.Version == 1)
-            .ToListAsync(cancellation);
+        var byStream = (await append.Events.QueryAllRawEvents()
+                .Where(e => e.StreamId.IsOneOf(streams.ToArray()) && e.Version == 1)
+                .ToListAsync(cancellation))
+            .ToDictionary(e => e.StreamId);
+
+        // The streams in id order until their deliveries fill a transaction (one stream at least: a huge fan-out alone).
+        var firsts = new List<IEvent>();
+        var through = streams[^1];
+        var size = 0;
+        foreach (var stream in streams)
+        {
+            if (size >= Options.BatchSize)
+            {
+                break;
+            }
+
+            through = stream;
+            if (byStream.TryGetValue(stream, out var first))
+            {
+                firsts.Add(first);
+                size += first.Data is EventPublished p ? Math.Max(1, p.Deliveries.Count) : 1;
+            }
+        }
 
         // Only what every async projection has read (the daemon skips archived events).
-        var last = firsts.Count == 0 ? 0 : await LastSequence(streams, cancellation);
+        var last = firsts.Count == 0 ? 0 : await LastSequence(firsts.Select(f => f.StreamId).ToArray(), cancellation);
         if (last > await ProjectionsRead(cancellation))
         {
             LogWaitingForProjections(last);
-            return false;
+            return null;
         }
 
         var now = time.GetUtcNow();
-        var held = (await append.LoadManyAsync<RetentionHeld>(cancellation, streams)).ToDictionary(h => h.Id);
-        var events = firsts.Where(e => e.Data is EventPublished).ToList();
+        var held = (await append.LoadManyAsync<RetentionHeld>(cancellation, firsts.Select(f => f.StreamId).ToArray())).ToDictionary(h => h.Id);
         var deliveries = (await append.LoadManyAsync<DeliveryLog>(
-                cancellation, events.SelectMany(e => ((EventPublished)e.Data).Deliveries).ToArray()))
+                cancellation, firsts.Select(e => e.Data).OfType<EventPublished>().SelectMany(e => e.Deliveries).ToArray()))
             .ToLookup(d => d.EventId);
         var archive = new List<Guid>();
         var ended = new List<Guid>();
@@ -338,7 +364,7 @@ public sealed partial class Retention(
         run.EventsHeld += heldNow;
         Telemetry.RetentionDeliveriesArchived.Add(ended.Count);
         Telemetry.RetentionStreamsArchived.Add(archive.Count);
-        return true;
+        return through;
     }
 
     private async Task<long> LastSequence(IReadOnlyList<Guid> streams, CancellationToken cancellation)
