@@ -16,7 +16,8 @@ namespace Webhooks.Tests.Dispatch;
 /// <summary>
 /// Retention (issue 16): payloads removed after <c>Webhooks:Retention:Payloads</c>, records archived after
 /// <c>:Deliveries</c>, configuration never touched. Each test runs the job itself (the background one is off) at a
-/// chosen moment, on a host of its own: event A published, a moment later event B, so a cutoff between them takes A only.
+/// chosen moment, on a host of its own: event A published and delivered, five seconds later event B, so a cutoff between
+/// them takes A only (payloads are kept 1 s, records 4 s).
 /// </summary>
 [Collection(SharedHost.Name)]
 public sealed class when_retention_runs
@@ -28,7 +29,7 @@ public sealed class when_retention_runs
         var configuration = await AppFixture.OwnDatabase(purpose);
         configuration["Webhooks:Retention:Enabled"] = "false";
         configuration["Webhooks:Retention:Payloads"] = "00:00:01";
-        configuration["Webhooks:Retention:Deliveries"] = "00:00:02";
+        configuration["Webhooks:Retention:Deliveries"] = "00:00:04";
         configuration["Webhooks:Retention:BatchSize"] = "2"; // several batches even for a few rows
         settings?.Invoke(configuration);
         var host = await AppFixture.StartHost(configuration);
@@ -76,14 +77,15 @@ public sealed class when_retention_runs
         await using var _ = host;
         await using var __ = receiver;
         var a = await Publish(host);
-        await Task.Delay(1500);
+        var aRecorded = DateTimeOffset.UtcNow; // A and its attempt are committed by now
+        await Task.Delay(5000);
         var b = await Publish(host);
         var before = await Scalar<string>(host,
             "select string_agg(seq_id || ':' || version, ',' order by seq_id) from webhooks.mt_events where stream_id = $1", a.Event);
         (await Get(host, $"/deliveries/{a.Delivery}")).GetProperty("attempts")[0].GetProperty("responseExcerpt").GetString()!.ShouldContain("response body");
 
         // A's payload is past 1 s, B's is not (the cutoff falls between them).
-        var first = await Run(host, a.At.AddSeconds(1.5));
+        var first = await Run(host, aRecorded.AddSeconds(1.2));
 
         first.ShouldNotBeNull().PayloadsRemoved.ShouldBeGreaterThanOrEqualTo(2); // A's record and its attempt's excerpt
         first.DeliveriesArchived.ShouldBe(0);
@@ -109,11 +111,12 @@ public sealed class when_retention_runs
         (await redeliver.ReadAsTextAsync()).ShouldContain("payload was removed");
 
         // Retention archives only what the async projections (the audit log) have read: a moment after a start, they may not.
-        var early = await Run(host, a.At.AddSeconds(3));
+        var secondNow = b.At.AddSeconds(3); // records: A's cutoff (B's less 1 s) past A, B's payload (its less 2 s) past B
+        var early = await Run(host, secondNow);
         await host.Services.GetRequiredService<IDocumentStore>().WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
 
-        // A's record is past 2 s (B's is not): A moves to the archive, B's payload goes.
-        var second = await Run(host, a.At.AddSeconds(3));
+        // A's record is past 4 s (B's is not): A moves to the archive, B's payload goes.
+        var second = await Run(host, secondNow);
 
         (early!.DeliveriesArchived + second.ShouldNotBeNull().DeliveriesArchived).ShouldBe(1);
         (early.StreamsArchived + second.StreamsArchived).ShouldBeGreaterThanOrEqualTo(2); // A's stream and its attempt's ledger
@@ -154,7 +157,7 @@ public sealed class when_retention_runs
         await Get(host, $"/deliveries/{Guid.CreateVersion7()}", HttpStatusCode.NotFound);
 
         // A run with nothing new to do reads nothing twice and changes nothing.
-        var third = await Run(host, a.At.AddSeconds(3));
+        var third = await Run(host, secondNow);
         third.ShouldNotBeNull().DeliveriesArchived.ShouldBe(0);
         third.PayloadsRemoved.ShouldBe(0);
     }
@@ -170,33 +173,100 @@ public sealed class when_retention_runs
             context.Response.StatusCode = 503;
             return Task.CompletedTask;
         };
-        var a = await Publish(host); // failed once, its retry an hour away: pending
+        // Three events (more than a batch of 2), each delivery failed once, its retry an hour away: pending.
+        var pending = new[] { await Publish(host), await Publish(host), await Publish(host) };
+        var a = pending[0];
         (await Get(host, $"/deliveries/{a.Delivery}")).GetProperty("status").GetString().ShouldBe("pending");
+        var now = DateTimeOffset.UtcNow.AddSeconds(10);
+        Task<long> Hot(string sql) => Scalar<long>(host, sql, pending.Select(p => p.Event).ToArray(), pending.Select(p => p.Delivery.ToString()).ToArray());
+        const string hotAttempts = "select count(*) from webhooks.mt_events where not is_archived and type = 'delivery_attempted' and data ->> 'deliveryId' = any($2)";
 
         await host.Services.GetRequiredService<IDocumentStore>().WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
-        var first = await Run(host, a.At.AddSeconds(10));
+        var first = await Run(host, now);
 
-        first.ShouldNotBeNull().EventsHeld.ShouldBe(1);
+        first.ShouldNotBeNull().EventsHeld.ShouldBe(3);
         first.DeliveriesArchived.ShouldBe(0);
         (await Get(host, $"/deliveries/{a.Delivery}")).GetProperty("status").GetString().ShouldBe("pending");
-        (await Scalar<long>(host, "select count(*) from webhooks.mt_events where stream_id = $1 and is_archived", a.Event)).ShouldBe(0);
+        (await Hot("select count(*) from webhooks.mt_events where stream_id = any($1) and is_archived and $2::text[] is not null")).ShouldBe(0);
+        // The ledgers holding their attempts stay hot too: the log can still be rebuilt from the hot events.
+        (await Hot(hotAttempts)).ShouldBe(3);
 
-        // It fails for good (as its last retry would): the next run archives it.
+        // They fail for good (as their last retries would): the next run archives them, both pages of held streams.
         await using (var session = host.Services.GetRequiredService<IDocumentStore>().LightweightSession())
         {
-            session.Events.Append(a.Event, new DeliveryFailed(a.Delivery, "Given up by the test.", DateTimeOffset.UtcNow));
+            foreach (var p in pending)
+            {
+                session.Events.Append(p.Event, new DeliveryFailed(p.Delivery, "Given up by the test.", DateTimeOffset.UtcNow));
+            }
+
             await session.SaveChangesAsync();
         }
 
         await host.Services.GetRequiredService<IDocumentStore>().WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
-        var second = await Run(host, a.At.AddSeconds(10));
+        var second = await Run(host, now);
 
-        second.ShouldNotBeNull().DeliveriesArchived.ShouldBe(1);
+        second.ShouldNotBeNull().DeliveriesArchived.ShouldBe(3);
         second.EventsHeld.ShouldBe(0);
         var archived = await Get(host, $"/events/{a.Event}");
         archived.GetProperty("deliveries")[0].GetProperty("status").GetString().ShouldBe("failed");
         await Get(host, $"/deliveries/{a.Delivery}", HttpStatusCode.Gone);
+        (await Hot(hotAttempts)).ShouldBe(0); // the ledgers went with them
         (await Scalar<long>(host, "select count(*) from webhooks.mt_doc_retentionheld")).ShouldBe(0);
+    }
+
+    /// <summary>
+    /// A disabled webhook keeps its deliveries; kept longer than payloads are, they have nothing left to send when it is
+    /// enabled again: they fail, saying why, instead of waiting for ever.
+    /// </summary>
+    [Fact]
+    public async Task a_delivery_kept_past_its_payloads_retention_fails_when_its_webhook_is_enabled()
+    {
+        var (host, receiver, _) = await Start("retentionparked", s => s["Webhooks:Dispatch:RetrySchedule:0"] = "00:00:01");
+        await using var _ = host;
+        await using var __ = receiver;
+        receiver.Respond = (context, _) =>
+        {
+            context.Response.StatusCode = 503;
+            return Task.CompletedTask;
+        };
+        var admin = Webhooks.Client.WebhooksClient.Create(host.Server.CreateClient(), TestKeys.Admin);
+        var a = await Publish(host);
+        await admin.DisableWebhook("kept", "the target is down");
+        await Poll.Until(() => Get(host, $"/deliveries/{a.Delivery}"), d => d.GetProperty("reason").ValueKind == JsonValueKind.String,
+            TimeSpan.FromSeconds(15), d => d.ToString()); // its retry came due while disabled: parked
+
+        (await Run(host, DateTimeOffset.UtcNow.AddSeconds(2))).ShouldNotBeNull(); // (its record, pending, is held if old enough)
+        (await Get(host, $"/deliveries/{a.Delivery}")).GetProperty("payloadRemovedAt").ValueKind.ShouldBe(JsonValueKind.String);
+        await admin.EnableWebhook("kept");
+
+        var failed = await Poll.Until(() => Get(host, $"/deliveries/{a.Delivery}"), d => d.GetProperty("status").GetString() == "failed",
+            TimeSpan.FromSeconds(15), d => d.ToString());
+        failed.GetProperty("reason").GetString()!.ShouldContain("payload was removed by retention");
+        receiver.Requests.Count.ShouldBe(1); // nothing was sent again
+    }
+
+    /// <summary>
+    /// A ledger can outlive the deliveries it holds an attempt of by a few days (it is archived once its own time comes):
+    /// its events alone, as a rebuild from the hot events reads them, make no log entry.
+    /// </summary>
+    [Fact]
+    public async Task an_attempt_whose_delivery_was_archived_makes_no_log_entry()
+    {
+        var (host, receiver, _) = await Start("retentionorphan");
+        await using var _ = host;
+        await using var __ = receiver;
+        var archived = Guid.CreateVersion7();
+        await using (var session = host.Services.GetRequiredService<IDocumentStore>().LightweightSession())
+        {
+            session.Events.StartStream(Guid.CreateVersion7(),
+                new DeliveryAttempted(archived, 2, DateTimeOffset.UtcNow, 200, 5, null, null, new Dictionary<string, string>()),
+                new DeliverySucceeded(archived, DateTimeOffset.UtcNow));
+            await session.SaveChangesAsync();
+        }
+
+        (await Scalar<long>(host, "select count(*) from webhooks.mt_doc_deliverylog where id = $1", archived)).ShouldBe(0);
+        var live = await Publish(host); // and a delivery whose creation is there keeps its entry
+        (await Get(host, $"/deliveries/{live.Delivery}")).GetProperty("status").GetString().ShouldBe("succeeded");
     }
 
     [Fact]

@@ -106,6 +106,20 @@ public sealed partial class DeliveryLogProjection : MultiStreamProjection<Delive
         CreatedAt = e.At,
     };
 
+    // A delivery whose creation is not among the events (retention archived it with its event, while a ledger holding
+    // a later attempt is still hot: a rebuild reads only hot events) makes no entry: it is archived, not pending.
+    public static bool ShouldDelete(DeliveryLog log, DeliveryAttempted e) => log.EventId == Guid.Empty;
+
+    public static bool ShouldDelete(DeliveryLog log, DeliveryRetryScheduled e) => log.EventId == Guid.Empty;
+
+    public static bool ShouldDelete(DeliveryLog log, DeliverySucceeded e) => log.EventId == Guid.Empty;
+
+    public static bool ShouldDelete(DeliveryLog log, DeliveryFailed e) => log.EventId == Guid.Empty;
+
+    public static bool ShouldDelete(DeliveryLog log, DeliveryParked e) => log.EventId == Guid.Empty;
+
+    public static bool ShouldDelete(DeliveryLog log, DeliveryQueued e) => log.EventId == Guid.Empty;
+
     public static void Apply(DeliveryAttempted e, DeliveryLog log)
     {
         log.Attempts.Add(new AttemptView(e.Number, e.At, e.StatusCode, e.DurationMs, e.ResponseExcerpt, e.Error, e.RequestHeaders));

@@ -41,27 +41,35 @@ public static class ParkedDeliveriesHandler
         await using var session = store.QuerySession();
         var parked = await session.QueryAsync<DeliveryLog>(
             "where webhook_id = ? and (data ->> 'parked')::boolean order by id", cancellation, enabled.WebhookId);
+        Task Fail(IEnumerable<DeliveryLog> deliveries, Func<DeliveryLog, string> reason)
+        {
+            var now = time.GetUtcNow();
+            return Task.WhenAll(deliveries.GroupBy(d => d.EventId).Select(stream => commits.Commit((writer, bus) =>
+            {
+                foreach (var delivery in stream)
+                {
+                    commits.Record(bus, new DeliveryFailed(delivery.Id, reason(delivery), now));
+                    // Failed for good: it leaves its ordering key's queue, if any (the sweep wakes the next).
+                    ordered.Leave(writer, delivery.Id);
+                }
+
+                return ValueTask.CompletedTask;
+            }, stream.Key)));
+        }
+
         foreach (var chunk in parked.Chunk(GroupCommit.MaxBatch))
         {
+            // Kept longer than payloads are (Webhooks:Retention:Payloads): nothing left to send.
+            await Fail(chunk.Where(d => d.PayloadRemovedAt is not null), d =>
+                $"Its payload was removed by retention on {d.PayloadRemovedAt:yyyy-MM-dd} (Webhooks:Retention:Payloads) while the webhook was disabled; there is nothing left to send.");
+            var kept = chunk.Where(d => d.PayloadRemovedAt is null).ToList();
             if (enabled.Pending == PendingOnEnable.Fail)
             {
-                var now = time.GetUtcNow();
-                await Task.WhenAll(chunk.GroupBy(d => d.EventId).Select(stream => commits.Commit((writer, bus) =>
-                {
-                    foreach (var delivery in stream)
-                    {
-                        commits.Record(bus, new DeliveryFailed(delivery.Id,
-                            $"Failed when {enabled.Actor} enabled the webhook again (pending=fail); recover it with POST /webhooks/{{name}}/recover.", now));
-                        // Failed for good: it leaves its ordering key's queue, if any (the sweep wakes the next).
-                        ordered.Leave(writer, delivery.Id);
-                    }
-
-                    return ValueTask.CompletedTask;
-                }, stream.Key)));
+                await Fail(kept, _ => $"Failed when {enabled.Actor} enabled the webhook again (pending=fail); recover it with POST /webhooks/{{name}}/recover.");
             }
             else
             {
-                await redeliveries.Redeliver(chunk, enabled.Actor, session, cancellation);
+                await redeliveries.Redeliver(kept, enabled.Actor, session, cancellation);
             }
         }
 

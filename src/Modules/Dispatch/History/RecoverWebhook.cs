@@ -35,7 +35,8 @@ public static class RecoverEndpoint
         }
 
         var failed = await session.QueryAsync<DeliveryLog>(
-            "where data ->> 'webhookId' = ? and data ->> 'status' = ? and (data ->> 'createdAt')::timestamptz >= ? order by id",
+            // (Deliveries whose payload retention removed have nothing left to send: left out.)
+            "where data ->> 'webhookId' = ? and data ->> 'status' = ? and (data ->> 'createdAt')::timestamptz >= ? and data ->> 'payloadRemovedAt' is null order by id",
             cancellation, route.Definition.Id.ToString(), DeliveryStatuses.Failed, request.Since!.Value);
         var count = 0;
         foreach (var chunk in failed.Chunk(GroupCommit.MaxBatch))

@@ -204,35 +204,17 @@ public sealed partial class Retention(
         var floor = Uuid7Floor(cutoff);
         var startedAt = time.GetUtcNow();
 
-        // Events held back by a delivery still pending: archived once none is.
-        await using (var query = store.QuerySession())
-        {
-            var held = await query.Query<RetentionHeld>().OrderBy(h => h.Id).Take(Options.BatchSize).ToListAsync(cancellation);
-            if (held.Count > 0)
-            {
-                await ArchiveBatch(held.Select(h => h.Id).ToList(), run, cancellation);
-            }
-        }
+        await ArchiveHeld(run, cancellation);
 
         while (!cancellation.IsCancellationRequested)
         {
-            List<Guid> streams;
-            await using (var next = database.CreateCommand(
-                "select id from webhooks.mt_streams where id > $1 and id < $2 and is_archived = false order by id limit $3"))
-            {
-                next.Parameters.Add(new() { Value = state.StreamsArchivedThrough });
-                next.Parameters.Add(new() { Value = floor });
-                next.Parameters.Add(new() { Value = Options.BatchSize });
-                streams = [];
-                await using var reader = await next.ExecuteReaderAsync(cancellation);
-                while (await reader.ReadAsync(cancellation))
-                {
-                    streams.Add(reader.GetGuid(0));
-                }
-            }
+            var streams = await Ids(
+                "select id from webhooks.mt_streams where id > $1 and is_archived = false and id < $3 order by id limit $2", state.StreamsArchivedThrough, floor, cancellation);
 
             if (streams.Count == 0)
             {
+                // Ledgers held for deliveries this run archived go now, not a run later.
+                await ArchiveHeld(run, cancellation);
                 // Everything made before the cutoff is archived (but what is held).
                 state.ArchivedBefore = Max(state.ArchivedBefore, cutoff);
                 state.StreamsArchivedThrough = Max(state.StreamsArchivedThrough, floor);
@@ -250,6 +232,24 @@ public sealed partial class Retention(
             state.ArchivedBefore = Max(state.ArchivedBefore, Uuid7Time(through));
             state.Archived(startedAt);
             await Save(state, cancellation);
+        }
+    }
+
+    /// <summary>
+    /// Streams held back (an event with a delivery still pending, a ledger with a delivery still in the log) looked at
+    /// again, all of them, a page at a time; archived once nothing holds them.
+    /// </summary>
+    private async Task ArchiveHeld(RetentionRun run, CancellationToken cancellation)
+    {
+        for (var after = Guid.Empty; !cancellation.IsCancellationRequested;)
+        {
+            var held = await Ids("select id from webhooks.mt_doc_retentionheld where id > $1 order by id limit $2", after, null, cancellation);
+            if (held.Count == 0 || await ArchiveBatch(held, run, cancellation) is not { } through)
+            {
+                return;
+            }
+
+            after = through;
         }
     }
 
@@ -299,6 +299,15 @@ public sealed partial class Retention(
             return null;
         }
 
+        // The streams locked first (a redelivery appends to its event's stream, and waits): the log entries read next are
+        // what this transaction archives, none made pending again in between.
+        await using (var lockStreams = new NpgsqlCommand(
+            "select id from webhooks.mt_streams where id = any($1) and is_archived = false for update", connection, transaction))
+        {
+            lockStreams.Parameters.Add(new() { Value = firsts.Select(f => f.StreamId).ToArray() });
+            await lockStreams.ExecuteNonQueryAsync(cancellation);
+        }
+
         var now = time.GetUtcNow();
         var held = (await append.LoadManyAsync<RetentionHeld>(cancellation, firsts.Select(f => f.StreamId).ToArray())).ToDictionary(h => h.Id);
         var deliveries = (await append.LoadManyAsync<DeliveryLog>(
@@ -306,7 +315,6 @@ public sealed partial class Retention(
             .ToLookup(d => d.EventId);
         var archive = new List<Guid>();
         var ended = new List<Guid>();
-        var heldNow = 0;
         foreach (var first in firsts)
         {
             switch (first.Data)
@@ -320,11 +328,17 @@ public sealed partial class Retention(
                             append.Store(new RetentionHeld { Id = published.EventId, Since = now });
                         }
 
-                        heldNow++;
+                        run.Held.Add(published.EventId);
                         continue;
                     }
 
-                    append.Events.Append(published.EventId, new DeliveriesArchived(published.EventId, logs.Select(d => d.ToView()).ToList(), now));
+                    run.Held.Remove(published.EventId);
+                    // The entries as they are, without the responses (past their retention by now, whatever came since).
+                    append.Events.Append(published.EventId, new DeliveriesArchived(published.EventId, logs.Select(d => d.ToView() with
+                    {
+                        Attempts = d.Attempts.Select(a => a with { ResponseExcerpt = null }).ToList(),
+                        PayloadRemovedAt = d.PayloadRemovedAt ?? now,
+                    }).ToList(), now));
                     ended.AddRange(logs.Select(l => l.Id));
                     break;
                 case DeliveryScheduled or DeliverySkipped or DeliveryAttempted or DeliveryRetryScheduled or DeliverySucceeded
@@ -348,23 +362,78 @@ public sealed partial class Retention(
         }
 
         await append.SaveChangesAsync(cancellation);
+
+        // A ledger (or an old delivery's own stream) waits while a delivery of it is still in the log (held, or made
+        // after the cutoff): the log stays rebuildable from the hot events.
+        var ledgers = firsts.Where(f => f.Data is not EventPublished && archive.Contains(f.StreamId)).Select(f => f.StreamId).ToArray();
+        var live = new HashSet<Guid>();
+        if (ledgers.Length > 0)
+        {
+            await using var inUse = new NpgsqlCommand("""
+                select distinct e.stream_id from webhooks.mt_events e
+                where e.stream_id = any($1) and e.is_archived = false
+                  and exists (select 1 from webhooks.mt_doc_deliverylog d where d.id = (e.data ->> 'deliveryId')::uuid)
+                """, connection, transaction);
+            inUse.Parameters.Add(new() { Value = ledgers });
+            await using var reader = await inUse.ExecuteReaderAsync(cancellation);
+            while (await reader.ReadAsync(cancellation))
+            {
+                live.Add(reader.GetGuid(0));
+            }
+        }
+
         await using (var move = store.LightweightSession(SessionOptions.ForTransaction(transaction)))
         {
             foreach (var stream in archive)
             {
-                move.Events.ArchiveStream(stream);
+                if (!live.Contains(stream))
+                {
+                    move.Events.ArchiveStream(stream);
+                }
+                else if (!held.ContainsKey(stream))
+                {
+                    move.Store(new RetentionHeld { Id = stream, Since = now });
+                }
+            }
+
+            // (A held ledger released: its held document was deleted above; kept held when still in use.)
+            foreach (var stream in live.Where(held.ContainsKey))
+            {
+                move.Store(held[stream]);
             }
 
             await move.SaveChangesAsync(cancellation);
         }
 
+        archive.RemoveAll(live.Contains);
+
         await transaction.CommitAsync(cancellation);
         run.DeliveriesArchived += ended.Count;
         run.StreamsArchived += archive.Count;
-        run.EventsHeld += heldNow;
         Telemetry.RetentionDeliveriesArchived.Add(ended.Count);
         Telemetry.RetentionStreamsArchived.Add(archive.Count);
         return through;
+    }
+
+    /// <summary>Ids a query returns: its <c>$1</c> is <paramref name="after"/>, <c>$2</c> the batch size, <c>$3</c> <paramref name="below"/>.</summary>
+    private async Task<List<Guid>> Ids(string sql, Guid after, Guid? below, CancellationToken cancellation)
+    {
+        await using var command = database.CreateCommand(sql);
+        command.Parameters.Add(new() { Value = after });
+        command.Parameters.Add(new() { Value = Options.BatchSize });
+        if (below is { } bound)
+        {
+            command.Parameters.Add(new() { Value = bound });
+        }
+
+        var ids = new List<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        while (await reader.ReadAsync(cancellation))
+        {
+            ids.Add(reader.GetGuid(0));
+        }
+
+        return ids;
     }
 
     private async Task<long> LastSequence(IReadOnlyList<Guid> streams, CancellationToken cancellation)
@@ -412,7 +481,7 @@ public sealed partial class Retention(
         "Retention: removed the payloads of {Events} events and the excerpts of {LogEntries} log entries; archived {Deliveries} deliveries in {Streams} streams ({Held} events held by a pending delivery)")]
     private partial void LogRun(long events, long logEntries, long deliveries, long streams, long held);
 
-    [LoggerMessage(LogLevel.Information, "Retention waits for the async projections to read up to event {Sequence} before archiving it")]
+    [LoggerMessage(LogLevel.Warning, "Retention waits for the async projections to read up to event {Sequence} before archiving it (a projection far behind, or one removed whose progress row is left in mt_event_progression)")]
     private partial void LogWaitingForProjections(long sequence);
 }
 
@@ -423,7 +492,10 @@ public sealed class RetentionRun
     public long LogEntriesCleared { get; set; }
     public long DeliveriesArchived { get; set; }
     public long StreamsArchived { get; set; }
-    public long EventsHeld { get; set; }
+    /// <summary>Events still held by a pending delivery when the run ended.</summary>
+    public long EventsHeld => Held.Count;
+
+    internal HashSet<Guid> Held { get; } = [];
 }
 
 /// <summary>Where retention got to: one document, read by every run and by a 410's answer.</summary>
@@ -448,10 +520,13 @@ public sealed class RetentionState
     /// <summary>The runs that archived, oldest first: deliveries made before <c>Before</c> (and after the run before's) at <c>At</c>.</summary>
     public List<ArchiveRun> Runs { get; set; } = [];
 
-    /// <summary>Records the run started at <paramref name="at"/> as having archived up to <see cref="ArchivedBefore"/>; keeps at most 1,000 runs.</summary>
+    /// <summary>
+    /// Records a run started at <paramref name="at"/> as having archived up to <see cref="ArchivedBefore"/>: one entry per
+    /// day (a 410 says the day), at most 1,000 days.
+    /// </summary>
     public void Archived(DateTimeOffset at)
     {
-        if (Runs.Count > 0 && Runs[^1].At == at)
+        if (Runs.Count > 0 && Runs[^1].At.UtcDateTime.Date == at.UtcDateTime.Date)
         {
             Runs[^1] = Runs[^1] with { Before = ArchivedBefore };
         }
