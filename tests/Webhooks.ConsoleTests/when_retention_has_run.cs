@@ -7,7 +7,8 @@ namespace Webhooks.ConsoleTests;
 /// <summary>
 /// What retention leaves (issue 16), as an auditor and an admin see it: a delivery whose payload was removed says so and
 /// offers no Redeliver; an archived event still opens, from the archive, and says when it was archived. A host of its own
-/// runs retention every second with short periods, for the length of the test only.
+/// runs retention every second with short periods, for the length of the test only (on the console tests' database: what
+/// other tests recorded before is masked and archived too; none of them reads what another recorded).
 /// </summary>
 [Collection(InTheBrowser.Name)]
 public sealed class when_retention_has_run(ConsoleWorld world)

@@ -57,6 +57,12 @@ public sealed class when_retention_runs
         return JsonDocument.Parse(await result.ReadAsTextAsync()).RootElement.Clone();
     }
 
+    private static void FailEveryCall(Receiver receiver) => receiver.Respond = (context, _) =>
+    {
+        context.Response.StatusCode = 503;
+        return Task.CompletedTask;
+    };
+
     private static Task<RetentionRun?> Run(IAlbaHost host, DateTimeOffset now) => host.Services.GetRequiredService<Retention>().Run(now, CancellationToken.None);
 
     private static async Task<T> Scalar<T>(IAlbaHost host, string sql, params object[] parameters)
@@ -168,11 +174,7 @@ public sealed class when_retention_runs
         var (host, receiver, _) = await Start("retentionheld", s => s["Webhooks:Dispatch:RetrySchedule:0"] = "01:00:00");
         await using var _ = host;
         await using var __ = receiver;
-        receiver.Respond = (context, _) =>
-        {
-            context.Response.StatusCode = 503;
-            return Task.CompletedTask;
-        };
+        FailEveryCall(receiver);
         // Three events (more than a batch of 2), each delivery failed once, its retry an hour away: pending.
         var pending = new[] { await Publish(host), await Publish(host), await Publish(host) };
         var a = pending[0];
@@ -224,11 +226,7 @@ public sealed class when_retention_runs
         var (host, receiver, _) = await Start("retentionparked", s => s["Webhooks:Dispatch:RetrySchedule:0"] = "00:00:01");
         await using var _ = host;
         await using var __ = receiver;
-        receiver.Respond = (context, _) =>
-        {
-            context.Response.StatusCode = 503;
-            return Task.CompletedTask;
-        };
+        FailEveryCall(receiver);
         var admin = Webhooks.Client.WebhooksClient.Create(host.Server.CreateClient(), TestKeys.Admin);
         var a = await Publish(host);
         await admin.DisableWebhook("kept", "the target is down");
