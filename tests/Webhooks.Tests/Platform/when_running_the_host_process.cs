@@ -10,6 +10,12 @@ namespace Webhooks.Tests.Platform;
 public sealed class when_running_the_host_process : IDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
+
+    /// <summary>
+    /// The longest a stop may take by the host's own bounds: 30 s for the hosted services (the default shutdown timeout),
+    /// then up to 60 s for PostgreSQL's own stop (pg_ctl -t 60), with a margin.
+    /// </summary>
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(120);
     private readonly string directory = Repository.TempDirectory("host-process");
 
     [Fact]
@@ -19,6 +25,11 @@ public sealed class when_running_the_host_process : IDisposable
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
             ["Webhooks__EmbeddedPostgres__DataDirectory"] = Path.Combine(directory, "pg"),
+            // Each stage of a stop in the output a timeout prints (a stop once outlasted 60 s under the full suite's load).
+            ["Logging__LogLevel__Microsoft.Extensions.Hosting"] = "Debug",
+            ["Logging__LogLevel__Wolverine"] = "Information",
+            ["Logging__LogLevel__Marten"] = "Information",
+            ["Logging__LogLevel__JasperFx"] = "Information",
         };
 
         int serverPid;
@@ -39,7 +50,7 @@ public sealed class when_running_the_host_process : IDisposable
             var client = WebhooksClient.Create(first.Address, "dev-admin-key");
             await client.RegisterEventSource("crm", "contact-update", new RegisterEventSource("Contact", null, EntityEvents.Update));
 
-            (await first.Signal("INT", TimeSpan.FromSeconds(60))).ShouldBe(0, first.Output);
+            (await first.Signal("INT", StopTimeout)).ShouldBe(0, first.Output);
         }
 
         HostProcess.IsAlive(serverPid).ShouldBeFalse("Ctrl-C must stop the embedded PostgreSQL too");
@@ -50,7 +61,7 @@ public sealed class when_running_the_host_process : IDisposable
         sources.Items.Single().Name.ShouldBe("contact-update");
 
         serverPid = PostmasterPid();
-        (await second.Signal("TERM", TimeSpan.FromSeconds(60))).ShouldBe(0, second.Output);
+        (await second.Signal("TERM", StopTimeout)).ShouldBe(0, second.Output);
         HostProcess.IsAlive(serverPid).ShouldBeFalse("SIGTERM must stop the embedded PostgreSQL too");
     }
 
@@ -153,7 +164,7 @@ public sealed class when_running_the_host_process : IDisposable
         (await http.GetAsync("/applications")).StatusCode.ShouldBe(HttpStatusCode.OK);
         http.DefaultRequestHeaders.Authorization = new("Bearer", "dev-admin-key");
         (await http.GetAsync("/applications")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
-        (await host.Signal("TERM", TimeSpan.FromSeconds(60))).ShouldBe(0, host.Output);
+        (await host.Signal("TERM", StopTimeout)).ShouldBe(0, host.Output);
     }
 
     public void Dispose() => TestDatabase.TryDelete(directory);
