@@ -44,13 +44,18 @@ public sealed class HostProcess : IAsyncDisposable
     public static HostProcess Start(string workingDirectory, IDictionary<string, string> settings, int port, params string[] arguments)
     {
         var address = new Uri($"http://127.0.0.1:{port}");
-        var start = new ProcessStartInfo("dotnet")
+        // Through env --default-signal=INT: a process started in the background by a non-interactive shell (CI running
+        // the tests with `&`) has SIGINT ignored, and its children inherit that; the host must see Ctrl-C as a user's
+        // terminal sends it, or the tests of stopping by SIGINT wait for nothing.
+        var start = new ProcessStartInfo("env")
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add("dotnet");
         start.ArgumentList.Add(Repository.HostDll);
         foreach (var argument in arguments)
         {

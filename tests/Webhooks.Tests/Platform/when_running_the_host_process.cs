@@ -25,7 +25,7 @@ public sealed class when_running_the_host_process : IDisposable
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
             ["Webhooks__EmbeddedPostgres__DataDirectory"] = Path.Combine(directory, "pg"),
-            // Each stage of a stop in the output a timeout prints (a stop once outlasted 60 s under the full suite's load).
+            // Each stage of a stop in the output a timeout prints.
             ["Logging__LogLevel__Microsoft.Extensions.Hosting"] = "Debug",
             ["Logging__LogLevel__Wolverine"] = "Information",
             ["Logging__LogLevel__Marten"] = "Information",
