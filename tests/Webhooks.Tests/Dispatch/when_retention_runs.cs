@@ -180,8 +180,9 @@ public sealed class when_retention_runs
         var a = pending[0];
         (await Get(host, $"/deliveries/{a.Delivery}")).GetProperty("status").GetString().ShouldBe("pending");
         var now = DateTimeOffset.UtcNow.AddSeconds(10);
-        Task<long> Hot(string sql) => Scalar<long>(host, sql, pending.Select(p => p.Event).ToArray(), pending.Select(p => p.Delivery.ToString()).ToArray());
-        const string hotAttempts = "select count(*) from webhooks.mt_events where not is_archived and type = 'delivery_attempted' and data ->> 'deliveryId' = any($2)";
+        Task<long> HotAttempts() => Scalar<long>(host,
+            "select count(*) from webhooks.mt_events where not is_archived and type = 'delivery_attempted' and data ->> 'deliveryId' = any($1)",
+            (object)pending.Select(p => p.Delivery.ToString()).ToArray());
 
         await host.Services.GetRequiredService<IDocumentStore>().WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
         var first = await Run(host, now);
@@ -189,9 +190,9 @@ public sealed class when_retention_runs
         first.ShouldNotBeNull().EventsHeld.ShouldBe(3);
         first.DeliveriesArchived.ShouldBe(0);
         (await Get(host, $"/deliveries/{a.Delivery}")).GetProperty("status").GetString().ShouldBe("pending");
-        (await Hot("select count(*) from webhooks.mt_events where stream_id = any($1) and is_archived and $2::text[] is not null")).ShouldBe(0);
+        (await Scalar<long>(host, "select count(*) from webhooks.mt_events where stream_id = any($1) and is_archived", pending.Select(p => p.Event).ToArray())).ShouldBe(0);
         // The ledgers holding their attempts stay hot too: the log can still be rebuilt from the hot events.
-        (await Hot(hotAttempts)).ShouldBe(3);
+        (await HotAttempts()).ShouldBe(3);
 
         // They fail for good (as their last retries would): the next run archives them, both pages of held streams.
         await using (var session = host.Services.GetRequiredService<IDocumentStore>().LightweightSession())
@@ -212,7 +213,7 @@ public sealed class when_retention_runs
         var archived = await Get(host, $"/events/{a.Event}");
         archived.GetProperty("deliveries")[0].GetProperty("status").GetString().ShouldBe("failed");
         await Get(host, $"/deliveries/{a.Delivery}", HttpStatusCode.Gone);
-        (await Hot(hotAttempts)).ShouldBe(0); // the ledgers went with them
+        (await HotAttempts()).ShouldBe(0); // the ledgers went with them
         (await Scalar<long>(host, "select count(*) from webhooks.mt_doc_retentionheld")).ShouldBe(0);
     }
 

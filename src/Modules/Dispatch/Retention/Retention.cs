@@ -170,7 +170,7 @@ public sealed partial class Retention(
                   from bound
                   where d.created_at > $1 and d.created_at < $2 and d.created_at <= bound.upto
                   returning d.created_at)
-                select count(*), max(created_at), (select upto from bound) from cleared
+                select count(*), (select upto from bound) from cleared
                 """);
             clear.Parameters.Add(new() { Value = state.LogClearedThrough });
             clear.Parameters.Add(new() { Value = cutoff });
@@ -183,7 +183,7 @@ public sealed partial class Retention(
             {
                 await reader.ReadAsync(cancellation);
                 cleared = reader.GetInt64(0);
-                upto = reader.GetFieldValue<DateTimeOffset>(2);
+                upto = reader.GetFieldValue<DateTimeOffset>(1);
             }
 
             if (cleared == 0)
@@ -366,10 +366,6 @@ public sealed partial class Retention(
             }
 
             archive.Add(first.StreamId);
-            if (held.ContainsKey(first.StreamId))
-            {
-                append.Delete<RetentionHeld>(first.StreamId);
-            }
         }
 
         if (ended.Count > 0)
@@ -398,30 +394,25 @@ public sealed partial class Retention(
             }
         }
 
+        archive.RemoveAll(live.Contains);
         await using (var move = store.LightweightSession(SessionOptions.ForTransaction(transaction)))
         {
             foreach (var stream in archive)
             {
-                if (!live.Contains(stream))
+                move.Events.ArchiveStream(stream);
+                if (held.ContainsKey(stream))
                 {
-                    move.Events.ArchiveStream(stream);
-                }
-                else if (!held.ContainsKey(stream))
-                {
-                    move.Store(new RetentionHeld { Id = stream, Since = now });
+                    move.Delete<RetentionHeld>(stream);
                 }
             }
 
-            // (A held ledger released: its held document was deleted above; kept held when still in use.)
-            foreach (var stream in live.Where(held.ContainsKey))
+            foreach (var stream in live.Where(stream => !held.ContainsKey(stream)))
             {
-                move.Store(held[stream]);
+                move.Store(new RetentionHeld { Id = stream, Since = now });
             }
 
             await move.SaveChangesAsync(cancellation);
         }
-
-        archive.RemoveAll(live.Contains);
 
         await transaction.CommitAsync(cancellation);
         run.DeliveriesArchived += ended.Count;
